@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
+from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin
+from disbursement.models import ApiToken, CatalogRelease, Category, Item, User
+
+admin.site.site_header = _("One-card subsidy system administration")
+admin.site.site_title = _("One-card administration")
+
+admin.site.register(User, UserAdmin)
+admin.site.register(ApiToken, ApiTokenAdmin)
+admin.site.register(Category, CategoryAdmin)
+admin.site.register(Item, ItemAdmin)
+admin.site.register(CatalogRelease, CatalogReleaseAdmin)

@@ -1,0 +1,69 @@
+import itertools
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from disbursement.accounts.models import User
+from disbursement.accounts.roles import Role
+from disbursement.accounts.services import token_issue, user_create
+
+PASSWORD = "correct-horse-battery-9"
+
+# Regions used across the tests: two counties of 湘潭市 and a township in each, plus another city.
+XIANGTAN_CITY = "430300000000"
+XIANGTAN_COUNTY = "430321000000"
+YISUHE_TOWN = "430321100000"  # 易俗河镇, in 湘潭县
+TANJIASHAN_TOWN = "430321102000"  # 谭家山镇, in 湘潭县
+SHAOSHAN_CITY = "430382000000"  # 韶山市 (county level)
+QINGXI_TOWN = "430382100000"  # 清溪镇, in 韶山市
+CHANGSHA_CITY = "430100000000"
+CHANGSHA_COUNTY = "430121000000"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The reference data (regions, catalog) is loaded once for the whole run, as in production."""
+    with django_db_blocker.unblock():
+        call_command("load_reference", verbosity=0)
+
+
+_serial = itertools.count()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str, region_code: str, **extra) -> User:
+        department = extra.pop("department", "agriculture" if role == Role.COUNTY_DEPARTMENT else "")
+        return user_create(
+            actor=None,
+            username=extra.pop("username", f"{role}-{next(_serial)}"),
+            password=PASSWORD,
+            role=role,
+            region_code=region_code,
+            department=department,
+            **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    """A client for one user: `api_client(user)` returns a Client sending that user's bearer token."""
+
+    def for_user(user: User) -> Client:
+        _, raw = token_issue(username=user.username, password=PASSWORD, name="test")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return for_user
+
+
+@pytest.fixture
+def page_client():
+    def for_user(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return for_user
