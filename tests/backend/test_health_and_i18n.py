@@ -36,3 +36,9 @@ def test_pages_are_in_simplified_chinese_by_default_and_english_on_request(clien
     english = client.get("/login/")
     assert '<html lang="en">' in english.content.decode()
     assert "Sign in" in english.content.decode()
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"

@@ -32,8 +32,9 @@ def browser():
 @pytest.fixture
 def phone_page(browser):
     """A phone-sized page, the way most residents and many clerks see the system."""
+    # An English browser on purpose: the UI must still default to Chinese.
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")
+                                  has_touch=True, locale="en-US")
     page = context.new_page()
     yield page
     context.close()
@@ -41,7 +42,7 @@ def phone_page(browser):
 
 @pytest.fixture
 def desk_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     yield page
     context.close()

@@ -55,7 +55,9 @@ def test_the_database_refuses_shares_that_do_not_sum_to_100():
 
 def test_elderly_allowance_splits_by_age_band():
     bands = Item.objects.filter(name__startswith="高龄").exclude(eligibility=[])
-    ages = sorted((rule.get("min"), rule.get("max")) for item in bands for rule in item.eligibility if rule["rule"] == "age")
+    ages = sorted(
+        (rule.get("min"), rule.get("max")) for item in bands for rule in item.eligibility if rule["rule"] == "age"
+    )
     assert (80, 89) in ages and (90, 99) in ages
     assert any(low == 100 for low, _ in ages)
 
@@ -88,7 +90,9 @@ def test_a_broken_catalog_names_the_item_and_field(tmp_path, replace, message):
 def test_eligibility_rules_are_checked_when_loaded():
     assert eligibility_validate([{"rule": "age", "min": 80, "max": 89}]) == []
     assert eligibility_validate([{"rule": "age"}]) == ["rule 1: an age rule needs min or max"]
-    assert eligibility_validate([{"rule": "attribute", "name": "shoe_size"}]) == ["rule 1: unknown attribute 'shoe_size'"]
+    assert eligibility_validate([{"rule": "attribute", "name": "shoe_size"}]) == [
+        "rule 1: unknown attribute 'shoe_size'"
+    ]
     assert eligibility_validate([{"rule": "region", "codes": ["43031"]}]) == [
         "rule 1: codes must be region code prefixes of 2, 4, 6, 9 or 12 digits"
     ]
