@@ -3,6 +3,7 @@ import itertools
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from disbursement.accounts.models import User
 from disbursement.accounts.roles import Role
@@ -26,6 +27,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The reference data (regions, catalog) is loaded once for the whole run, as in production."""
     with django_db_blocker.unblock():
         call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Service messages asserted in tests are read in English; requests still pick their own language."""
+    with translation.override("en"):
+        yield
 
 
 _serial = itertools.count()
