@@ -10,6 +10,8 @@ from disbursement.accounts.api import router as accounts_router
 from disbursement.accounts.auth import TokenAuth
 from disbursement.catalog.api import router as catalog_router
 from disbursement.errors import DomainError
+from disbursement.registry.api import router as registry_router
+from disbursement.rosters.api import router as rosters_router
 from geo.api import router as geo_router
 
 api = NinjaAPI(
@@ -24,6 +26,8 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/geo", geo_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/", rosters_router)
+api.add_router("/", registry_router)
 
 
 def _error(request, status: int, code: str, message: str, field: str | None = None, **extra):

@@ -1,6 +1,12 @@
 """The app's models live in one module per concept; Django finds them through this one."""
 
 from disbursement.accounts.models import ApiToken, User
+from disbursement.audit.models import AuditEvent
 from disbursement.catalog.models import CatalogRelease, Category, Item
+from disbursement.registry.models import Card, DeathRecord, Household, LandContract, Person, VillageCadre
+from disbursement.rosters.models import ImportJob, Roster, RosterLine
 
-__all__ = ["ApiToken", "CatalogRelease", "Category", "Item", "User"]
+__all__ = [
+    "ApiToken", "AuditEvent", "Card", "CatalogRelease", "Category", "DeathRecord", "Household", "ImportJob", "Item",
+    "LandContract", "Person", "Roster", "RosterLine", "User", "VillageCadre",
+]

@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from disbursement import views
+from disbursement.registry import views as registry_views
+from disbursement.rosters import views as roster_views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="login.html", redirect_authenticated_user=True),
@@ -12,4 +14,10 @@ urlpatterns = [
     path("users/<int:user_id>/", views.user_detail, name="user-detail"),
     path("regions/<str:code>/", views.region_detail, name="region-detail"),
     path("catalog/", views.item_list, name="item-list"),
+    path("rosters/", roster_views.roster_list, name="roster-list"),
+    path("rosters/upload/", roster_views.roster_upload, name="roster-upload"),
+    path("rosters/<int:roster_id>/", roster_views.roster_detail, name="roster-detail"),
+    path("imports/<int:job_id>/", roster_views.import_detail, name="import-detail"),
+    path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
+    path("register/", registry_views.person_search, name="person-search"),
 ]

@@ -1,0 +1,68 @@
+"""Set-based bulk work: temporary staging tables filled by PostgreSQL COPY (executemany on SQLite).
+
+A frame goes into the database in one stream; lookups and inserts then run as joins in SQL instead of
+a query per row.
+"""
+
+import io
+
+import pandas as pd
+from django.db import connection
+
+_TYPES = {
+    "postgresql": {"bigint": "bigint", "text": "text", "uuid": "uuid", "date": "date", "bool": "boolean"},
+    "sqlite": {"bigint": "integer", "text": "text", "uuid": "char(32)", "date": "date", "bool": "bool"},
+}
+COPY_CHUNK_ROWS = 250_000
+
+
+def _temp_schema() -> str:
+    return "pg_temp" if connection.vendor == "postgresql" else "temp"
+
+
+def stage_create(cursor, name: str, columns: dict[str, str]) -> None:
+    """A temporary table, private to this connection; dropped by stage_drop (and by PostgreSQL at the end of
+    the transaction at the latest)."""
+    types = _TYPES[connection.vendor]
+    body = ", ".join(f"{column} {types[kind]}" for column, kind in columns.items())
+    stage_drop(cursor, name)
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    cursor.execute(f"CREATE TEMP TABLE {name} ({body}){on_commit}")
+
+
+def stage_drop(cursor, name: str) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {_temp_schema()}.{name}")
+
+
+def stage_fill(cursor, name: str, frame: pd.DataFrame, *, text_columns: tuple[str, ...] = ()) -> None:
+    """Write every row of `frame` (its columns in table order). Empty strings stay empty in
+    `text_columns`; elsewhere an empty cell is NULL."""
+    columns = ", ".join(frame.columns)
+    if connection.vendor == "postgresql":
+        not_null = f", FORCE_NOT_NULL ({', '.join(text_columns)})" if text_columns else ""
+        sql = f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv{not_null})"
+        with cursor.copy(sql) as copy:
+            for start in range(0, len(frame), COPY_CHUNK_ROWS):
+                buffer = io.StringIO()
+                frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buffer, index=False, header=False)
+                copy.write(buffer.getvalue())
+    else:
+        placeholders = ", ".join(["%s"] * frame.shape[1])
+        values = frame.astype(object).where(frame.notna(), None)
+        if text_columns:
+            values[list(text_columns)] = values[list(text_columns)].fillna("")
+        cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({placeholders})",
+                           list(values.itertuples(index=False, name=None)))
+
+
+def rows_fetch(cursor, sql: str, params: list | tuple = (), columns: list[str] | None = None) -> pd.DataFrame:
+    cursor.execute(sql, params)
+    names = columns or [d[0] for d in cursor.description]
+    return pd.DataFrame(cursor.fetchall(), columns=names)
+
+
+def table_copy(cursor, table: str, frame: pd.DataFrame, *, text_columns: tuple[str, ...] = ()) -> None:
+    """Append rows straight into a real table (COPY on PostgreSQL): for rows nothing else can conflict with."""
+    quoted = pd.DataFrame(frame)
+    quoted.columns = [f'"{column}"' for column in frame.columns]
+    stage_fill(cursor, table, quoted, text_columns=tuple(f'"{column}"' for column in text_columns))

@@ -1,0 +1,140 @@
+"""The register of beneficiaries: households, persons and their cards, plus the registers risk rules read.
+
+Personal numbers are never stored in clear: `*_cipher` holds the AES-GCM token (disbursement.pii),
+`*_hash` the blind index used for lookups, joins and uniqueness, `*_masked` what every page shows.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Household(models.Model):
+    village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT,
+                                related_name="households")
+    group = models.CharField(_("village group"), max_length=60, blank=True)
+    head = models.ForeignKey("Person", verbose_name=_("head of household"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("male")
+    FEMALE = "F", _("female")
+
+
+class Person(models.Model):
+    name = models.CharField(_("name"), max_length=50)
+    id_hash = models.UUIDField(_("ID number index"), unique=True)
+    id_cipher = models.TextField(_("ID number (encrypted)"))
+    id_masked = models.CharField(_("ID number"), max_length=18)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT,
+                                related_name="persons")
+    group = models.CharField(_("village group"), max_length=60, blank=True)
+    household = models.ForeignKey(Household, verbose_name=_("household"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="members")
+    phone_cipher = models.TextField(_("phone (encrypted)"), blank=True)
+    phone_masked = models.CharField(_("phone"), max_length=11, blank=True)
+    deceased_on = models.DateField(_("date of death"), null=True, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True,
+                                  help_text=_("Facts eligibility rules read, e.g. disability_grade, minimum_living."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        indexes = [models.Index(fields=["village", "name"])]
+
+    def __str__(self) -> str:
+        from disbursement.pii import mask_name
+
+        return f"{mask_name(self.name)} {self.id_masked}"
+
+
+class CardKind(models.TextChoices):
+    SOCIAL_SECURITY = "social_security", _("social security card")
+    BANK = "bank", _("bank card")
+
+
+class CardStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    CLOSED = "closed", _("closed")
+
+
+class Card(models.Model):
+    """The one card a person is paid on; at most one active card per person."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cards")
+    bank = models.CharField(_("bank"), max_length=60, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=CardKind.choices, default=CardKind.SOCIAL_SECURITY)
+    number_hash = models.UUIDField(_("card number index"), unique=True)
+    number_cipher = models.TextField(_("card number (encrypted)"))
+    number_masked = models.CharField(_("card number"), max_length=24)
+    status = models.CharField(_("status"), max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=models.Q(status="active"),
+                                    name="card_one_active_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number_masked
+
+
+class DeathRecord(models.Model):
+    """A death registration (civil affairs / public security / health); joined to persons by ID index."""
+
+    id_hash = models.UUIDField(_("ID number index"), unique=True)
+    id_masked = models.CharField(_("ID number"), max_length=18)
+    name = models.CharField(_("name"), max_length=50)
+    died_on = models.DateField(_("date of death"))
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("death registration")
+        verbose_name_plural = _("death registrations")
+
+
+class VillageCadre(models.Model):
+    """A village cadre (村干部) in office; risk rules watch subsidies to cadres and their relatives."""
+
+    id_hash = models.UUIDField(_("ID number index"), db_index=True)
+    id_masked = models.CharField(_("ID number"), max_length=18)
+    name = models.CharField(_("name"), max_length=50)
+    village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
+    post = models.CharField(_("post"), max_length=60)
+    term_start = models.DateField(_("term start"), null=True, blank=True)
+    term_end = models.DateField(_("term end"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("village cadre")
+        verbose_name_plural = _("village cadres")
+        constraints = [models.UniqueConstraint(fields=["id_hash", "village", "post"], name="cadre_once_per_post")]
+
+
+class LandContract(models.Model):
+    """Contracted farmland (土地承包) of a person; farmland subsidies are checked against its area."""
+
+    id_hash = models.UUIDField(_("ID number index"), db_index=True)
+    id_masked = models.CharField(_("ID number"), max_length=18)
+    name = models.CharField(_("name"), max_length=50)
+    village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
+    contract_number = models.CharField(_("contract number"), max_length=60)
+    area_milli_mu = models.BigIntegerField(_("area (1/1000 mu)"))
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("land contract")
+        verbose_name_plural = _("land contracts")
+        constraints = [models.UniqueConstraint(fields=["contract_number"], name="land_contract_number_unique")]

@@ -1,0 +1,163 @@
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from disbursement.errors import NotFound
+from disbursement.money import fen_to_yuan
+from disbursement.pii import mask_name
+from disbursement.rosters import selectors, services
+
+router = Router(tags=["rosters"])
+
+
+class ImportErrorOut(Schema):
+    row: int | None
+    field: str | None
+    code: str
+    message: str
+
+
+class ProgressOut(Schema):
+    phase: str
+    done: int
+    total: int
+
+
+class ImportOut(Schema):
+    id: int
+    status: str
+    file_name: str
+    item: str | None = Field(None, alias="item_id")
+    township: str | None = Field(None, alias="township_id")
+    period: str
+    rows: int = Field(..., alias="rows_total")
+    error_count: int
+    errors: list[ImportErrorOut] = Field(..., description="the first 1,000 problems; the report has all")
+    message: str
+    roster_id: int | None
+    report_url: str | None = None
+    progress: ProgressOut
+
+    @staticmethod
+    def resolve_report_url(job) -> str | None:
+        return f"/api/v1/rosters/imports/{job.pk}/report" if job.report else None
+
+    @staticmethod
+    def resolve_progress(job) -> dict:
+        return services.import_progress_get(job)
+
+
+class RosterOut(Schema):
+    id: int
+    item: str = Field(..., alias="item_id")
+    item_name: str = Field(..., alias="item.name")
+    township: str = Field(..., alias="township_id")
+    township_name: str = Field(..., alias="township.name")
+    period: str
+    status: str
+    lines: int = Field(..., alias="line_count")
+    total_yuan: str
+
+    @staticmethod
+    def resolve_total_yuan(roster) -> str:
+        return fen_to_yuan(roster.total_fen)
+
+
+class VillageTotalOut(Schema):
+    village: str
+    village_name: str
+    lines: int
+    total_yuan: str
+
+
+class RosterDetailOut(RosterOut):
+    villages: list[VillageTotalOut]
+
+
+class LineOut(Schema):
+    row: int = Field(..., alias="row_number")
+    name: str
+    id_number: str
+    card_number: str
+    village: str = Field(..., alias="village_id")
+    village_name: str = Field(..., alias="village.name")
+    group: str
+    quantity: str
+    rate_yuan: str
+    amount_yuan: str
+    remark: str
+
+    @staticmethod
+    def resolve_name(line) -> str:
+        return mask_name(line.person.name)
+
+    @staticmethod
+    def resolve_id_number(line) -> str:
+        return line.person.id_masked
+
+    @staticmethod
+    def resolve_card_number(line) -> str:
+        return line.card.number_masked
+
+    @staticmethod
+    def resolve_quantity(line) -> str:
+        whole, part = divmod(line.quantity_milli, 1000)
+        return f"{whole}.{part:03d}".rstrip("0").rstrip(".")
+
+    @staticmethod
+    def resolve_rate_yuan(line) -> str:
+        return fen_to_yuan(line.rate_fen)
+
+    @staticmethod
+    def resolve_amount_yuan(line) -> str:
+        return fen_to_yuan(line.amount_fen)
+
+
+@router.post("/rosters/imports", response={202: ImportOut}, summary="Upload a roster file (CSV or XLSX)")
+def import_create(request, file: File[UploadedFile], item: Form[str], township: Form[str], period: Form[str]):
+    job = services.roster_import_submit(actor=request.user, content=file, file_name=file.name or "roster.csv",
+                                        item_code=item, township_code=township, period=period)
+    return Status(202, job)
+
+
+@router.get("/rosters/imports/{job_id}", response=ImportOut, summary="An import's state, progress and problems")
+def import_detail(request, job_id: int):
+    return selectors.import_job_get(actor=request.user, job_id=job_id)
+
+
+@router.get("/rosters/imports/{job_id}/report", summary="The error report (XLSX) of a rejected import")
+def import_report(request, job_id: int):
+    job = selectors.import_job_get(actor=request.user, job_id=job_id)
+    if not job.report:
+        raise NotFound(_("This import has no error report."))
+    return FileResponse(job.report.open("rb"), as_attachment=True, filename=job.report.name.rsplit("/", 1)[-1])
+
+
+@router.get("/rosters", response=list[RosterOut], summary="Rosters in your jurisdiction")
+@paginate
+def roster_list(request, item: str | None = None, period: str | None = None):
+    return selectors.roster_list(actor=request.user, item=item, period=period)
+
+
+@router.get("/rosters/{roster_id}", response=RosterDetailOut, summary="A roster with its totals by village")
+def roster_detail(request, roster_id: int):
+    roster = selectors.roster_get(actor=request.user, roster_id=roster_id)
+    roster.villages = [
+        {"village": row["village_id"], "village_name": row["village__name"], "lines": row["lines"],
+         "total_yuan": fen_to_yuan(row["total_fen"])}
+        for row in selectors.roster_village_totals(roster=roster)
+    ]
+    return roster
+
+
+class LineFilter(Schema):
+    village: str | None = Field(None, pattern=r"^[0-9]{12}$")
+
+
+@router.get("/rosters/{roster_id}/lines", response=list[LineOut], summary="A roster's lines, masked")
+@paginate
+def roster_lines(request, roster_id: int, filters: Query[LineFilter]):
+    roster = selectors.roster_get(actor=request.user, roster_id=roster_id)
+    return selectors.roster_lines(roster=roster, village=filters.village)

@@ -1,0 +1,95 @@
+"""Roster pages: upload with live progress, the import's outcome, roster list and detail."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from disbursement.accounts.roles import Role
+from disbursement.catalog.models import Item
+from disbursement.errors import DomainError, NotFound
+from disbursement.rosters import selectors, services
+from geo.models import Region, RegionLevel
+
+
+class UploadForm(forms.Form):
+    item = forms.ModelChoiceField(label=_("Subsidy item"), queryset=Item.objects.filter(is_active=True))
+    township = forms.ModelChoiceField(label=_("Township"), queryset=Region.objects.none())
+    period = forms.CharField(label=_("Period"), max_length=7,
+                             help_text=_("2026 for yearly items, 2026H2 half-yearly, 2026Q4 quarterly, 2026-11 monthly"))
+    file = forms.FileField(label=_("Roster file (CSV or XLSX)"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        townships = Region.objects.filter(level=RegionLevel.TOWNSHIP)
+        if not user.is_superuser:
+            townships = townships.within(user.region_id) if user.region_id else townships.none()
+        self.fields["township"].queryset = townships.order_by("code")
+        if user.role == Role.TOWNSHIP_CLERK:
+            self.fields["township"].initial = user.region_id
+
+
+@login_required
+def roster_upload(request):
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            try:
+                job = services.roster_import_submit(
+                    actor=request.user, content=form.cleaned_data["file"], file_name=form.cleaned_data["file"].name,
+                    item_code=form.cleaned_data["item"].code, township_code=form.cleaned_data["township"].code,
+                    period=form.cleaned_data["period"].strip(),
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return redirect("import-detail", job_id=job.pk)
+    else:
+        form = UploadForm(user=request.user)
+    return render(request, "rosters/upload.html", {"form": form})
+
+
+@login_required
+def import_detail(request, job_id: int):
+    try:
+        job = selectors.import_job_get(actor=request.user, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "rosters/import_detail.html",
+                  {"job": job, "progress": services.import_progress_get(job), "errors": job.errors[:200]})
+
+
+@login_required
+def import_report(request, job_id: int):
+    try:
+        job = selectors.import_job_get(actor=request.user, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    if not job.report:
+        raise Http404
+    return FileResponse(job.report.open("rb"), as_attachment=True, filename=job.report.name.rsplit("/", 1)[-1])
+
+
+@login_required
+def roster_list(request):
+    rosters = selectors.roster_list(actor=request.user, item=request.GET.get("item") or None,
+                                    period=request.GET.get("period") or None)
+    imports = selectors.import_job_list(actor=request.user)[:10]
+    page = Paginator(rosters, 50).get_page(request.GET.get("page"))
+    return render(request, "rosters/roster_list.html", {"page": page, "imports": imports})
+
+
+@login_required
+def roster_detail(request, roster_id: int):
+    try:
+        roster = selectors.roster_get(actor=request.user, roster_id=roster_id)
+    except NotFound:
+        raise Http404 from None
+    village = request.GET.get("village") or None
+    lines = Paginator(selectors.roster_lines(roster=roster, village=village), 100).get_page(request.GET.get("page"))
+    return render(request, "rosters/roster_detail.html", {
+        "roster": roster, "villages": selectors.roster_village_totals(roster=roster), "page": lines,
+        "village": village,
+    })
