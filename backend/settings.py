@@ -151,6 +151,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
+# Keep Django's LOGGING (and its PII filter) in workers: Celery would otherwise replace the root handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Periodic jobs look for a state, never for a date: "queued or running for too long".
     "imports-requeue": {"task": "disbursement.rosters.tasks.imports_requeue", "schedule": 300.0},

@@ -41,7 +41,8 @@ def stage_fill(cursor, name: str, frame: pd.DataFrame, *, text_columns: tuple[st
     if connection.vendor == "postgresql":
         not_null = f", FORCE_NOT_NULL ({', '.join(text_columns)})" if text_columns else ""
         sql = f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv{not_null})"
-        with cursor.copy(sql) as copy:
+        # psycopg's COPY bypasses Django's error translation; restore it so a unique violation is an IntegrityError.
+        with connection.wrap_database_errors, cursor.copy(sql) as copy:
             for start in range(0, len(frame), COPY_CHUNK_ROWS):
                 buffer = io.StringIO()
                 frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buffer, index=False, header=False)

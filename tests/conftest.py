@@ -30,10 +30,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files and reports of a test go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def english_outside_requests():
     """Service messages asserted in tests are read in English; requests still pick their own language."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def reference_in_transactional_db(transactional_db):
+    """Transactional tests end with a flush that empties every table; reload the reference data first."""
+    from geo.models import Region
+
+    if not Region.objects.exists():
+        call_command("load_reference", verbosity=0)
 
 
 _serial = itertools.count()

@@ -36,7 +36,9 @@ def card_number(bin_: str = "622848", seq: int | None = None, length: int = 19) 
     return luhn_complete(f"{bin_}{seq:0{length - len(bin_) - 1}d}")
 
 
-HEADER = ["姓名", "身份证号", "社保卡号", "开户银行", "村(社区)代码", "村民小组", "数量", "标准", "金额", "联系电话", "备注"]
+HEADER = [
+    "姓名", "身份证号", "社保卡号", "开户银行", "村(社区)代码", "村民小组", "数量", "标准", "金额", "联系电话", "备注",
+]
 
 
 def roster_row(name, id_no, card, village, quantity="1", rate="500.00", amount="500.00", phone="", bank="中国农业银行",

@@ -20,6 +20,9 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
 
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.group} #{self.pk}"
+
 
 class Sex(models.TextChoices):
     MALE = "M", _("male")
@@ -104,6 +107,9 @@ class DeathRecord(models.Model):
         verbose_name = _("death registration")
         verbose_name_plural = _("death registrations")
 
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.died_on}"
+
 
 class VillageCadre(models.Model):
     """A village cadre (村干部) in office; risk rules watch subsidies to cadres and their relatives."""
@@ -122,6 +128,9 @@ class VillageCadre(models.Model):
         verbose_name_plural = _("village cadres")
         constraints = [models.UniqueConstraint(fields=["id_hash", "village", "post"], name="cadre_once_per_post")]
 
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.post}"
+
 
 class LandContract(models.Model):
     """Contracted farmland (土地承包) of a person; farmland subsidies are checked against its area."""
@@ -138,3 +147,6 @@ class LandContract(models.Model):
         verbose_name = _("land contract")
         verbose_name_plural = _("land contracts")
         constraints = [models.UniqueConstraint(fields=["contract_number"], name="land_contract_number_unique")]
+
+    def __str__(self) -> str:
+        return self.contract_number

@@ -48,7 +48,9 @@ def _read_workbook(path: Path) -> pd.DataFrame:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=True)
     except (CalamineError, ValueError, OSError):
-        raise TableError(_("The file looks like an Excel workbook but cannot be opened; save it again as XLSX.")) from None
+        raise TableError(
+            _("The file looks like an Excel workbook but cannot be opened; save it again as XLSX.")
+        ) from None
     if not rows:
         raise TableError(_("The file is empty."))
     header = [str(cell).strip() for cell in rows[0]]

@@ -7,7 +7,7 @@ from ninja.pagination import paginate
 from disbursement.errors import NotFound
 from disbursement.money import fen_to_yuan
 from disbursement.pii import mask_name
-from disbursement.rosters import selectors, services
+from disbursement.rosters import reports, selectors, services
 
 router = Router(tags=["rosters"])
 
@@ -132,7 +132,7 @@ def import_report(request, job_id: int):
     job = selectors.import_job_get(actor=request.user, job_id=job_id)
     if not job.report:
         raise NotFound(_("This import has no error report."))
-    return FileResponse(job.report.open("rb"), as_attachment=True, filename=job.report.name.rsplit("/", 1)[-1])
+    return FileResponse(job.report.open("rb"), as_attachment=True, filename=reports.report_file_name(job.file_name))
 
 
 @router.get("/rosters", response=list[RosterOut], summary="Rosters in your jurisdiction")

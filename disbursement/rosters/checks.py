@@ -238,7 +238,8 @@ def _villages_resolve(frame, text, township: Region, rows, errors: ErrorList) ->
     counts = villages["name"].value_counts()
     unique_names = villages[villages["name"].map(counts) == 1].set_index("name")["code"]
     # Clerks write "石门村" or "石门村村民委员会"; the register uses the latter, so try both.
-    stripped = villages.assign(short=villages["name"].str.replace(r"(村民委员会|居民委员会|居委会|村委会)$", "", regex=True))
+    short = villages["name"].str.replace(r"(村民委员会|居民委员会|居委会|村委会)$", "", regex=True)
+    stripped = villages.assign(short=short)
     short_counts = stripped["short"].value_counts()
     short_unique = stripped[stripped["short"].map(short_counts) == 1].set_index("short")["code"]
     resolved = name.map(unique_names).fillna(name.map(short_unique))

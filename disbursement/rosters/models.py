@@ -35,8 +35,10 @@ class ImportJob(models.Model):
     period = models.CharField(_("period"), max_length=7, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
                                     on_delete=models.PROTECT, related_name="+")
-    region = models.ForeignKey("geo.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+",
-                               help_text=_("Whose jurisdiction the job belongs to: the township, or the uploader's region."))
+    region = models.ForeignKey(
+        "geo.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("Whose jurisdiction the job belongs to: the township, or the uploader's region."),
+    )
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     errors = models.JSONField(_("first errors"), default=list, blank=True)
@@ -53,6 +55,9 @@ class ImportJob(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.file_name} ({self.status})"
 
 
 class RosterStatus(models.TextChoices):
@@ -116,3 +121,6 @@ class RosterLine(models.Model):
             models.UniqueConstraint(fields=["item", "period", "person"], name="line_once_per_person_item_period"),
             models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="line_amount_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.roster_id}:{self.row_number}"

@@ -13,6 +13,10 @@ from disbursement.registry import validators
 FULL_REPORT_MAX_ROWS = 100_000
 
 
+def report_file_name(uploaded_name: str) -> str:
+    return f"{Path(uploaded_name).stem}-errors.xlsx"
+
+
 def error_report(frame: pd.DataFrame, errors: pd.DataFrame, file_name: str) -> tuple[str, bytes]:
     per_row = errors.groupby("row")["message"].agg("；".join)
     rows = frame if len(frame) <= FULL_REPORT_MAX_ROWS else frame.loc[per_row.index]
@@ -25,4 +29,4 @@ def error_report(frame: pd.DataFrame, errors: pd.DataFrame, file_name: str) -> t
         sheet.append([int(number), *values, problem])
     buffer = io.BytesIO()
     book.save(buffer)
-    return f"{Path(file_name).stem}-errors.xlsx", buffer.getvalue()
+    return report_file_name(file_name), buffer.getvalue()

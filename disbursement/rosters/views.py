@@ -10,15 +10,17 @@ from django.utils.translation import gettext_lazy as _
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.errors import DomainError, NotFound
-from disbursement.rosters import selectors, services
+from disbursement.rosters import reports, selectors, services
 from geo.models import Region, RegionLevel
 
 
 class UploadForm(forms.Form):
     item = forms.ModelChoiceField(label=_("Subsidy item"), queryset=Item.objects.filter(is_active=True))
     township = forms.ModelChoiceField(label=_("Township"), queryset=Region.objects.none())
-    period = forms.CharField(label=_("Period"), max_length=7,
-                             help_text=_("2026 for yearly items, 2026H2 half-yearly, 2026Q4 quarterly, 2026-11 monthly"))
+    period = forms.CharField(
+        label=_("Period"), max_length=7,
+        help_text=_("2026 for yearly items, 2026H2 half-yearly, 2026Q4 quarterly, 2026-11 monthly"),
+    )
     file = forms.FileField(label=_("Roster file (CSV or XLSX)"))
 
     def __init__(self, *args, user, **kwargs):
@@ -69,7 +71,7 @@ def import_report(request, job_id: int):
         raise Http404 from None
     if not job.report:
         raise Http404
-    return FileResponse(job.report.open("rb"), as_attachment=True, filename=job.report.name.rsplit("/", 1)[-1])
+    return FileResponse(job.report.open("rb"), as_attachment=True, filename=reports.report_file_name(job.file_name))
 
 
 @login_required

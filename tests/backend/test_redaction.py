@@ -40,6 +40,7 @@ def test_sensitive_keys_are_blanked_whatever_their_value():
 
 def test_log_records_lose_personal_numbers_even_through_arguments_and_tracebacks(caplog):
     logger = logging.getLogger("tests.redaction")
+    caplog.set_level(logging.INFO)
     handler_filter = RedactingFilter()
     caplog.handler.addFilter(handler_filter)
     try:

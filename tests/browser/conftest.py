@@ -48,12 +48,7 @@ def desk_page(browser):
     context.close()
 
 
+
 @pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """Transactional tests end with a flush that empties every table; reload the reference data first."""
-    from django.core.management import call_command
-
-    from geo.models import Region
-
-    if not Region.objects.exists():
-        call_command("load_reference", verbosity=0)
+def reference_data(reference_in_transactional_db):
+    """Browser tests run against a live server in another thread, so they need committed data."""

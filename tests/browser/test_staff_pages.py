@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from disbursement.accounts.roles import Role
 from tests.conftest import PASSWORD, TANJIASHAN_TOWN, XIANGTAN_COUNTY, YISUHE_TOWN
@@ -19,7 +20,7 @@ def test_a_clerk_signs_in_in_chinese_and_drills_into_own_township_only(phone_pag
     _sign_in(phone_page, live_server, clerk.username)
     page = phone_page
     assert page.locator("html").get_attribute("lang") == "zh-hans"
-    assert page.get_by_role("heading", name="工作台").is_visible()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     assert "易俗河镇" in page.locator("main").inner_text()
     # Drill down from the workbench into one village of the township.
     village_link = page.locator("main table a").first
@@ -37,14 +38,14 @@ def test_switching_to_english_and_back(desk_page, live_server, make_user):
     _sign_in(page, live_server, finance.username)
     with page.expect_navigation():
         page.get_by_label("语言").select_option("en")
-    assert page.get_by_role("heading", name="Workbench").is_visible()
+    expect(page.get_by_role("heading", name="Workbench")).to_be_visible()
     page.get_by_role("link", name="Subsidy catalog").click()
-    assert page.get_by_role("heading", name="Subsidy catalog").is_visible()
-    assert page.get_by_text("Farmland fertility protection subsidy").is_visible()
+    expect(page.get_by_role("heading", name="Subsidy catalog")).to_be_visible()
+    expect(page.get_by_text("Farmland fertility protection subsidy")).to_be_visible()
     with page.expect_navigation():
         page.get_by_label("Language").select_option("zh-hans")
-    assert page.get_by_role("heading", name="补贴项目目录").is_visible()
-    assert page.get_by_text("耕地地力保护补贴").first.is_visible()
+    expect(page.get_by_role("heading", name="补贴项目目录")).to_be_visible()
+    expect(page.get_by_text("耕地地力保护补贴").first).to_be_visible()
 
 
 def test_county_finance_sees_its_users_and_the_scoped_admin(desk_page, live_server, make_user):

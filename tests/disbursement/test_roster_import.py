@@ -129,7 +129,8 @@ def test_every_reason_is_reported_with_row_and_field_and_nothing_is_written():
     found = problems(job)
     expected = {
         (2, "id_number", "bad_checksum"), (3, "id_number", "bad_birth_date"), (4, "id_number", "unknown_region"),
-        (5, "card_number", "bad_luhn"), (6, "card_number", "bad_length"), (7, "amount", "mismatch"), (8, "quantity", "not_positive"),
+        (5, "card_number", "bad_luhn"), (6, "card_number", "bad_length"), (7, "amount", "mismatch"),
+        (8, "quantity", "not_positive"),
         (8, "amount", "not_positive"), (9, "rate", "mismatch"), (10, "amount", "too_many_decimals"),
         (11, "name", "formula"), (12, "village", "not_in_township"), (13, "village", "unknown"),
         (15, "id_number", "duplicate_in_file"), (16, "id_number", "deceased"), (17, "card_number", "closed"),
