@@ -7,6 +7,8 @@ a query per row.
 import io
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.db import connection
 
 _TYPES = {
@@ -44,9 +46,7 @@ def stage_fill(cursor, name: str, frame: pd.DataFrame, *, text_columns: tuple[st
         # psycopg's COPY bypasses Django's error translation; restore it so a unique violation is an IntegrityError.
         with connection.wrap_database_errors, cursor.copy(sql) as copy:
             for start in range(0, len(frame), COPY_CHUNK_ROWS):
-                buffer = io.StringIO()
-                frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buffer, index=False, header=False)
-                copy.write(buffer.getvalue())
+                copy.write(_csv_bytes(frame.iloc[start:start + COPY_CHUNK_ROWS]))
     else:
         placeholders = ", ".join(["%s"] * frame.shape[1])
         values = frame.astype(object).where(frame.notna(), None)
@@ -54,6 +54,15 @@ def stage_fill(cursor, name: str, frame: pd.DataFrame, *, text_columns: tuple[st
             values[list(text_columns)] = values[list(text_columns)].fillna("")
         cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({placeholders})",
                            list(values.itertuples(index=False, name=None)))
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for COPY by pyarrow's writer (several times faster than pandas'); nulls are empty fields,
+    empty strings are quoted "" so PostgreSQL keeps them as empty strings."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer, write_options=pa_csv.WriteOptions(include_header=False))
+    return buffer.getvalue()
 
 
 def rows_fetch(cursor, sql: str, params: list | tuple = (), columns: list[str] | None = None) -> pd.DataFrame:

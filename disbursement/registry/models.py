@@ -37,7 +37,7 @@ class Person(models.Model):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT,
-                                related_name="persons")
+                                related_name="persons", db_index=False)  # (village, name) below serves it
     group = models.CharField(_("village group"), max_length=60, blank=True)
     household = models.ForeignKey(Household, verbose_name=_("household"), null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="members")
@@ -72,7 +72,8 @@ class CardStatus(models.TextChoices):
 class Card(models.Model):
     """The one card a person is paid on; at most one active card per person."""
 
-    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cards")
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cards",
+                               db_index=False)  # (person, status) below serves it
     bank = models.CharField(_("bank"), max_length=60, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=CardKind.choices, default=CardKind.SOCIAL_SECURITY)
     number_hash = models.UUIDField(_("card number index"), unique=True)
@@ -84,6 +85,7 @@ class Card(models.Model):
     class Meta:
         verbose_name = _("card")
         verbose_name_plural = _("cards")
+        indexes = [models.Index(fields=["person", "status"], name="card_person_status")]
         constraints = [
             models.UniqueConstraint(fields=["person"], condition=models.Q(status="active"),
                                     name="card_one_active_per_person"),

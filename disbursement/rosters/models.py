@@ -97,26 +97,33 @@ class Roster(models.Model):
 class RosterLine(models.Model):
     """One person, one card: quantity × rate = amount, all integers (thousandths, fen, fen)."""
 
-    roster = models.ForeignKey(Roster, verbose_name=_("roster"), on_delete=models.CASCADE, related_name="lines")
+    roster = models.ForeignKey(Roster, verbose_name=_("roster"), on_delete=models.CASCADE, related_name="lines",
+                               db_index=False)
     row_number = models.PositiveIntegerField(_("row in file"))
     person = models.ForeignKey("disbursement.Person", verbose_name=_("person"), on_delete=models.PROTECT,
                                related_name="roster_lines")
+    # Indexes cost on every one of a million inserted lines: only those that queries use are kept.
     card = models.ForeignKey("disbursement.Card", verbose_name=_("card"), on_delete=models.PROTECT,
-                             related_name="roster_lines")
-    village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
+                             related_name="roster_lines", db_index=False)
+    # The person's village when the roster was made (checked against the township on import); no constraint,
+    # as each of a million lines would pay a foreign-key check for a row that regions never delete.
+    village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.DO_NOTHING,
+                                related_name="+", db_index=False, db_constraint=False)
     group = models.CharField(_("village group"), max_length=60, blank=True)
     quantity_milli = models.BigIntegerField(_("quantity (1/1000)"))
     rate_fen = models.BigIntegerField(_("rate (fen)"))
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     remark = models.CharField(_("remark"), max_length=200, blank=True)
     # Copied from the roster so that "once per person, item and period" is a database constraint.
-    item = models.ForeignKey("disbursement.Item", verbose_name=_("subsidy item"), on_delete=models.PROTECT,
-                             related_name="+")
+    # No foreign-key constraint: it is the roster's item, checked there; the unique index below leads with it.
+    item = models.ForeignKey("disbursement.Item", verbose_name=_("subsidy item"), on_delete=models.DO_NOTHING,
+                             related_name="+", db_index=False, db_constraint=False)
     period = models.CharField(_("period"), max_length=7)
 
     class Meta:
         verbose_name = _("roster line")
         verbose_name_plural = _("roster lines")
+        indexes = [models.Index(fields=["roster", "village"], name="line_roster_village")]
         constraints = [
             models.UniqueConstraint(fields=["item", "period", "person"], name="line_once_per_person_item_period"),
             models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="line_amount_positive"),

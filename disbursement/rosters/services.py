@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -103,7 +104,9 @@ def import_job_execute(*, job_id: int) -> ImportJob:
 
 def _roster_execute(job: ImportJob) -> None:
     import_progress_set(job.pk, "reading", 0, 0)
+    clock = {"start": time.perf_counter()}
     frame = table_read(Path(job.file.path))
+    clock["read"] = time.perf_counter()
     total = len(frame)
     ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
     job.rows_total = total
@@ -120,14 +123,21 @@ def _roster_execute(job: ImportJob) -> None:
         with transaction.atomic():
             result = roster_check(frame, item=job.item, township=job.township, period=job.period,
                                   period_end=period_end, progress=progress)
+            del frame  # a million rows: keep one copy in memory, the report re-reads the file if needed
+            clock["check"] = time.perf_counter()
             if len(result.errors):
                 raise _Rejected(result.errors)
             progress("saving", total)
             roster = roster_persist(result.rows, item=job.item, township=job.township, period=job.period,
                                     file_sha256=job.file_sha256, created_by=job.uploaded_by)
             ImportJob.objects.filter(pk=job.pk).update(roster=roster)
+            clock["save"] = time.perf_counter()
+        clock["commit"] = time.perf_counter()
+        steps = list(clock.items())
+        logger.info("import %s: %s rows accepted; %s", job.pk, total, ", ".join(
+            f"{name} {end - start:.2f}s" for (_, start), (name, end) in zip(steps, steps[1:], strict=False)))
     except _Rejected as rejected:
-        _reject(job, frame, rejected.errors)
+        _reject(job, table_read(Path(job.file.path)), rejected.errors)
         return
     except IntegrityError:
         # A concurrent import accepted some of the same people first; nothing of this one was written.

@@ -485,8 +485,8 @@ def _first_mismatches(values, bulk_value, bulk_error, reference):
     ][:10]
 
 
-def test_bulk_and_reference_agree_on_200000_generated_ids():
-    values = generate_mixed_ids(200_000, seed=20251)
+def test_bulk_and_reference_agree_on_a_million_generated_ids():
+    values = generate_mixed_ids(1_000_000, seed=20251)
     bulk = id_numbers(pd.Series(values, dtype=object), today=TODAY)
     reference = [id_number_reference(value, today=TODAY) for value in values]
     assert not _first_mismatches(values, bulk["value"], bulk["error"], reference)
@@ -497,13 +497,13 @@ def test_bulk_and_reference_agree_on_200000_generated_ids():
     assert valid["from_15"].any() and not valid["from_15"].all()
 
 
-def test_bulk_and_reference_agree_on_200000_generated_cards():
-    values = generate_mixed_cards(200_000, seed=20252)
+def test_bulk_and_reference_agree_on_a_million_generated_cards():
+    values = generate_mixed_cards(1_000_000, seed=20252)
     bulk = card_numbers(pd.Series(values, dtype=object))
     reference = [card_number_reference(value) for value in values]
     assert not _first_mismatches(values, bulk["value"], bulk["error"], reference)
     assert set(bulk["error"]) == {"", *validators.CARD_ERRORS}
-    assert (bulk["bank"] != "").sum() > 50_000
+    assert (bulk["bank"] != "").sum() > 250_000
 
 
 def test_bulk_and_reference_agree_on_generated_amounts():

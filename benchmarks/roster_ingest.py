@@ -1,0 +1,117 @@
+"""Roster ingest at provincial scale: a 1,000,000-row roster through the whole import, beside a raw COPY.
+
+    .venv/bin/python benchmarks/roster_ingest.py [--rows 1000000] [--seed 7]
+
+(a) baseline: PostgreSQL COPY of the same CSV into a bare table with one index (on the ID column);
+(b) the import: read, validate, encrypt, blind-index, duplicate checks against the database, persist
+    (new persons, new cards, roster, lines) — `manage.py import_roster` in a child process, whose peak
+    memory (max RSS) is reported too.
+Uses its own database (onecard_bench, dropped and recreated); never the test or demo databases.
+"""
+
+import argparse
+import csv
+import io
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+TOWNSHIP = "430321100000"  # 易俗河镇, 湘潭县
+ITEM, PERIOD = "0604", "2026"  # 困难群众春节慰问金, 500.00 yuan per household, once
+
+
+def roster_file(path: Path, rows: int, seed: int) -> None:
+    import django  # noqa: F401  (villages come from the reference file, not the database)
+
+    rng = np.random.default_rng(seed)
+    regions = pd.read_csv(_common.ROOT / "geo" / "data" / "hunan_regions.csv", dtype=str)
+    villages = regions.loc[regions["parent_code"] == TOWNSHIP, "code"].to_numpy()
+    frame = pd.DataFrame({
+        "姓名": _common.names(rows, rng),
+        "身份证号": _common.id_numbers(rows, rng),
+        "社保卡号": _common.card_numbers(rows, rng),
+        "开户银行": "中国农业银行",
+        "村(社区)代码": villages[rng.integers(0, len(villages), rows)],
+        "村民小组": np.char.add(rng.integers(1, 13, rows).astype(str), "组"),
+        "数量": "1",
+        "标准": "500.00",
+        "金额": "500.00",
+        "联系电话": np.where(rng.random(rows) < 0.5,
+                            np.char.add("138", np.char.zfill(rng.integers(0, 10**8, rows).astype(str), 8)), ""),
+        "备注": "",
+    })
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+
+
+def raw_copy(path: Path) -> float:
+    import psycopg
+
+    with psycopg.connect(_common.bench_env()["DATABASE_URL"]) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_roster")
+        conn.execute("""CREATE TABLE raw_roster (name text, id_number text, card_number text, bank text,
+                        village_code text, grp text, quantity text, rate text, amount text, phone text,
+                        remark text)""")
+        conn.execute("CREATE INDEX raw_roster_id ON raw_roster (id_number)")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cursor, cursor.copy("COPY raw_roster FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    copy.write(chunk)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE raw_roster")
+        conn.commit()
+    return elapsed
+
+
+def full_import(path: Path) -> tuple[float, dict, int]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_roster", str(path), "--item", ITEM, "--township", TOWNSHIP,
+         "--period", PERIOD, "--json"],
+        cwd=_common.ROOT, env=_common.bench_env(), capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    outcome = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {"stderr": result.stderr}
+    return elapsed, outcome, peak_kib
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    work = _common.ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"roster-{args.rows}.csv"
+    print(f"generating {args.rows:,} rows …", flush=True)
+    roster_file(path, args.rows, args.seed)
+    print(f"file: {path.stat().st_size / 1e6:.1f} MB", flush=True)
+    _common.database_fresh()
+    copy_s = raw_copy(path)
+    print(f"(a) raw COPY into a bare indexed table: {copy_s:6.2f} s  {args.rows / copy_s:12,.0f} rows/s", flush=True)
+    # Reset the children's rusage baseline: migrate/load_reference ran as children too.
+    _common.database_fresh()
+    import_s, outcome, peak_kib = full_import(path)
+    status = outcome.get("status", "error")
+    print(f"(b) full import ({status}):           {import_s:6.2f} s  {args.rows / import_s:12,.0f} rows/s"
+          f"  = {import_s / copy_s:.1f} × raw COPY", flush=True)
+    print(f"    peak memory of the import process (max RSS, largest child so far): {peak_kib / 1024:,.0f} MiB")
+    if status != "accepted":
+        print(json.dumps(outcome, ensure_ascii=False)[:2000])
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
