@@ -11,7 +11,6 @@ Uses its own database (onecard_bench, dropped and recreated); never the test or 
 
 import argparse
 import csv
-import io
 import json
 import resource
 import subprocess

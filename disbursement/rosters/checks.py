@@ -330,7 +330,11 @@ def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors:
             for rule in attribute_rules:
                 value = facts[rule["name"]] if rule["name"] in facts else pd.Series(np.nan, index=facts.index)
                 allowed = rule.get("values")
-                ok = value.astype(str).isin(allowed) if allowed else value.fillna(False).astype(bool)
+                if allowed:
+                    ok = value.astype(str).isin(allowed)
+                else:  # present and true: False, 0, "", "0", "false", "no" and missing all count as absent
+                    text = value.astype(str).str.strip().str.lower()
+                    ok = value.notna() & ~text.isin(["", "0", "false", "no", "none", "nan"])
                 errors.add(facts.index[~ok.fillna(False)], "eligibility", "attribute", attribute=rule["name"])
 
 def _as_dict(value) -> dict:
