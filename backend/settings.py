@@ -158,6 +158,9 @@ CELERY_BEAT_SCHEDULE = {
     "imports-requeue": {"task": "disbursement.rosters.tasks.imports_requeue", "schedule": 300.0},
 }
 
+# Sort/hash memory for the set-based joins of one roster import (PostgreSQL SET LOCAL work_mem).
+IMPORT_WORK_MEM = env_str("IMPORT_WORK_MEM", "256MB")
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 

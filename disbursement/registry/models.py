@@ -40,7 +40,7 @@ class Person(models.Model):
                                 related_name="persons", db_index=False)  # (village, name) below serves it
     group = models.CharField(_("village group"), max_length=60, blank=True)
     household = models.ForeignKey(Household, verbose_name=_("household"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="members")
+                                  on_delete=models.SET_NULL, related_name="members", db_index=False)
     phone_cipher = models.TextField(_("phone (encrypted)"), blank=True)
     phone_masked = models.CharField(_("phone"), max_length=11, blank=True)
     deceased_on = models.DateField(_("date of death"), null=True, blank=True)
@@ -51,7 +51,11 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
-        indexes = [models.Index(fields=["village", "name"])]
+        indexes = [
+            models.Index(fields=["village", "name"], name="person_village_name"),
+            # Most persons arrive through rosters without a household: index only those that have one.
+            models.Index(fields=["household"], name="person_household", condition=models.Q(household__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         from disbursement.pii import mask_name

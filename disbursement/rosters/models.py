@@ -100,11 +100,14 @@ class RosterLine(models.Model):
     roster = models.ForeignKey(Roster, verbose_name=_("roster"), on_delete=models.CASCADE, related_name="lines",
                                db_index=False)
     row_number = models.PositiveIntegerField(_("row in file"))
+    # Person and card are written by one INSERT … SELECT joining both tables, so they exist when the line does,
+    # and PROTECT keeps them from deletion through the ORM. A database foreign key would add a row lock on every
+    # referenced person and card — two million locked rows for a million-line roster (see docs/benchmarks.md).
     person = models.ForeignKey("disbursement.Person", verbose_name=_("person"), on_delete=models.PROTECT,
-                               related_name="roster_lines")
+                               related_name="roster_lines", db_constraint=False)
     # Indexes cost on every one of a million inserted lines: only those that queries use are kept.
     card = models.ForeignKey("disbursement.Card", verbose_name=_("card"), on_delete=models.PROTECT,
-                             related_name="roster_lines", db_index=False)
+                             related_name="roster_lines", db_index=False, db_constraint=False)
     # The person's village when the roster was made (checked against the township on import); no constraint,
     # as each of a million lines would pay a foreign-key check for a row that regions never delete.
     village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.DO_NOTHING,

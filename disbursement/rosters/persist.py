@@ -50,7 +50,8 @@ def roster_persist(rows: pd.DataFrame, *, item: Item, township: Region, period: 
                 "attributes": json.dumps({}),
                 "created_at": now,
             })
-            bulk.table_copy(cursor, person_table, frame,
+            # In blind-index order, the unique index on it is filled page by page instead of at random.
+            bulk.table_copy(cursor, person_table, frame.sort_values("id_hash"),
                             text_columns=("group", "phone_cipher", "phone_masked"))
 
         # 2. Cards the register does not know yet, owned by the row's person.
@@ -73,7 +74,8 @@ def roster_persist(rows: pd.DataFrame, *, item: Item, township: Region, period: 
                 INSERT INTO {card_table} (person_id, bank, kind, number_hash, number_cipher, number_masked, status,
                                           created_at)
                 SELECT p.id, n.bank, %s, n.number_hash, n.number_cipher, n.number_masked, %s, %s
-                FROM card_stage n JOIN {person_table} p ON p.id_hash = n.id_hash""",
+                FROM card_stage n JOIN {person_table} p ON p.id_hash = n.id_hash
+                ORDER BY n.number_hash""",
                            [CardKind.SOCIAL_SECURITY, CardStatus.ACTIVE, now])
             bulk.stage_drop(cursor, "card_stage")
 
@@ -88,7 +90,8 @@ def roster_persist(rows: pd.DataFrame, *, item: Item, township: Region, period: 
             SELECT %s, s.row_number, p.id, c.id, s.village_id, s.grp, s.quantity_milli, s.rate_fen, s.amount_fen,
                    s.remark, %s, %s
             FROM {STAGE} s JOIN {person_table} p ON p.id_hash = s.id_hash JOIN {card_table} c
-              ON c.number_hash = s.card_hash""", [roster.pk, item.code, period])
+              ON c.number_hash = s.card_hash
+            ORDER BY p.id""", [roster.pk, item.code, period])
         if cursor.rowcount != len(rows):
             raise RuntimeError(f"roster {roster.pk}: wrote {cursor.rowcount} lines for {len(rows)} rows")
         bulk.stage_drop(cursor, STAGE)

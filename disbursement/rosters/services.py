@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,6 +122,7 @@ def _roster_execute(job: ImportJob) -> None:
 
     try:
         with transaction.atomic():
+            _bulk_session_tune()
             result = roster_check(frame, item=job.item, township=job.township, period=job.period,
                                   period_end=period_end, progress=progress)
             del frame  # a million rows: keep one copy in memory, the report re-reads the file if needed
@@ -144,6 +146,14 @@ def _roster_execute(job: ImportJob) -> None:
         raise TableError(_("Another roster with some of the same people was accepted while this file was being "
                            "checked; upload it again to see which rows.")) from None
     _finish(job, ImportStatus.ACCEPTED)
+
+
+def _bulk_session_tune() -> None:
+    """Joins of a million staged rows against the register want more than PostgreSQL's default 4 MB of
+    sort/hash memory; SET LOCAL keeps the change to this transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = %s", [settings.IMPORT_WORK_MEM])
 
 
 def _reject(job: ImportJob, frame: pd.DataFrame, errors: pd.DataFrame) -> None:

@@ -232,3 +232,15 @@ def test_import_roster_command_prints_the_json_contract(tmp_path, capsys):
     assert outcome["status"] == "rejected" and outcome["roster_id"] is None
     assert outcome["errors"][0]["row"] == 1 and outcome["errors"][0]["field"] == "id_number"
     assert set(outcome["errors"][0]) == {"row", "field", "code", "message"}
+
+
+def test_a_person_or_card_on_a_roster_cannot_be_deleted():
+    from django.db.models import ProtectedError
+
+    job = run_import(roster_csv(good_rows(1)))
+    line = RosterLine.objects.select_related("person", "card").get(roster=job.roster)
+    with pytest.raises(ProtectedError):
+        line.card.delete()
+    with pytest.raises(ProtectedError):
+        line.person.delete()
+    assert RosterLine.objects.filter(person__isnull=False, card__isnull=False).count() == 1
