@@ -76,8 +76,11 @@ class CardStatus(models.TextChoices):
 class Card(models.Model):
     """The one card a person is paid on; at most one active card per person."""
 
+    # Cards are written by INSERT … SELECT joined to their person, and PROTECT keeps persons from deletion through
+    # the ORM; a database foreign key would lock each new person row again (8 s of a 1M-row import, see
+    # docs/benchmarks.md). The (person, status) index below serves the lookups.
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cards",
-                               db_index=False)  # (person, status) below serves it
+                               db_index=False, db_constraint=False)
     bank = models.CharField(_("bank"), max_length=60, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=CardKind.choices, default=CardKind.SOCIAL_SECURITY)
     number_hash = models.UUIDField(_("card number index"), unique=True)
