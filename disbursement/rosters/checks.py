@@ -285,34 +285,37 @@ def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors:
     with connection.cursor() as cursor:
         bulk.stage_create(cursor, STAGE, STAGE_COLUMNS)
         bulk.stage_fill(cursor, STAGE, stage, text_columns=("name", "village_id", "grp", "remark"))
-        mismatch = bulk.rows_fetch(cursor, f"""
-            SELECT s.row_number FROM {STAGE} s JOIN {person} p ON p.id_hash = s.id_hash
-            WHERE p.name <> s.name OR (s.village_id <> '' AND p.village_id <> s.village_id)""")
-        errors.add(mismatch["row_number"], "id_number", "register_mismatch")
-        deceased = bulk.rows_fetch(cursor, f"""
-            SELECT s.row_number, COALESCE(p.deceased_on, d.died_on) AS died_on FROM {STAGE} s
-            LEFT JOIN {person} p ON p.id_hash = s.id_hash LEFT JOIN {death} d ON d.id_hash = s.id_hash
-            WHERE p.deceased_on IS NOT NULL OR d.died_on IS NOT NULL""")
-        if len(deceased):
-            errors.add(deceased["row_number"], "id_number", "deceased",
-                       date=pd.Series(deceased["died_on"].astype(str).to_numpy(), index=deceased["row_number"]))
-        card_rows = bulk.rows_fetch(cursor, f"""
-            SELECT s.row_number, c.status, CASE WHEN p.id_hash = s.id_hash THEN 1 ELSE 0 END AS own
-            FROM {STAGE} s JOIN {card} c ON c.number_hash = s.card_hash JOIN {person} p ON p.id = c.person_id""")
-        errors.add(card_rows.loc[card_rows["own"] == 0, "row_number"], "card_number", "other_person")
-        errors.add(card_rows.loc[(card_rows["own"] == 1) & (card_rows["status"] == "closed"), "row_number"],
-                   "card_number", "closed")
-        differs = bulk.rows_fetch(cursor, f"""
-            SELECT s.row_number FROM {STAGE} s JOIN {person} p ON p.id_hash = s.id_hash
-            JOIN {card} c ON c.person_id = p.id AND c.status = 'active'
-            WHERE s.card_hash IS NOT NULL AND c.number_hash <> s.card_hash""")
-        errors.add(differs["row_number"], "card_number", "differs")
-        others = bulk.rows_fetch(cursor, f"""
-            SELECT s.row_number, l.roster_id FROM {STAGE} s JOIN {person} p ON p.id_hash = s.id_hash
-            JOIN {line} l ON l.person_id = p.id AND l.item_id = %s AND l.period = %s""", [item.code, period])
-        if len(others):
-            errors.add(others["row_number"], "id_number", "duplicate_roster",
-                       roster=pd.Series(others["roster_id"].to_numpy(), index=others["row_number"]))
+        # One pass over the staged rows with every register table joined once; only rows with a problem return.
+        # (Each join matches at most one row: unique blind indexes, one active card, one line per item+period.)
+        found = bulk.rows_fetch(cursor, f"""
+            SELECT s.row_number,
+                   p.id IS NOT NULL AND (p.name <> s.name OR (s.village_id <> '' AND p.village_id <> s.village_id))
+                       AS mismatch,
+                   COALESCE(p.deceased_on, d.died_on) AS died_on,
+                   c.id IS NOT NULL AND c.person_id <> COALESCE(p.id, -1) AS card_other,
+                   c.id IS NOT NULL AND c.person_id = p.id AND c.status = 'closed' AS card_closed,
+                   a.id IS NOT NULL AND s.card_hash IS NOT NULL AND a.number_hash <> s.card_hash AS card_differs,
+                   l.roster_id
+            FROM {STAGE} s
+            LEFT JOIN {person} p ON p.id_hash = s.id_hash
+            LEFT JOIN {death} d ON d.id_hash = s.id_hash
+            LEFT JOIN {card} c ON c.number_hash = s.card_hash
+            LEFT JOIN {card} a ON a.person_id = p.id AND a.status = 'active'
+            LEFT JOIN {line} l ON l.person_id = p.id AND l.item_id = %s AND l.period = %s
+            WHERE (p.id IS NOT NULL AND (p.name <> s.name OR (s.village_id <> '' AND p.village_id <> s.village_id)))
+               OR p.deceased_on IS NOT NULL OR d.id IS NOT NULL
+               OR (c.id IS NOT NULL AND (c.person_id <> COALESCE(p.id, -1) OR c.status = 'closed'))
+               OR (a.id IS NOT NULL AND s.card_hash IS NOT NULL AND a.number_hash <> s.card_hash)
+               OR l.id IS NOT NULL""", [item.code, period])
+        rows_of = found.set_index("row_number")
+        errors.add(rows_of.index[rows_of["mismatch"].astype(bool)], "id_number", "register_mismatch")
+        died = rows_of["died_on"].dropna()
+        errors.add(died.index, "id_number", "deceased", date=died.astype(str))
+        errors.add(rows_of.index[rows_of["card_other"].astype(bool)], "card_number", "other_person")
+        errors.add(rows_of.index[rows_of["card_closed"].astype(bool)], "card_number", "closed")
+        errors.add(rows_of.index[rows_of["card_differs"].astype(bool)], "card_number", "differs")
+        on_roster = rows_of["roster_id"].dropna()
+        errors.add(on_roster.index, "id_number", "duplicate_roster", roster=on_roster.astype("int64"))
         attribute_rules = [rule for rule in item.eligibility if rule["rule"] == "attribute"]
         if attribute_rules:
             known = bulk.rows_fetch(cursor, f"""
