@@ -91,6 +91,9 @@ DATABASES = {
 }
 if not DATABASE_URL:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+elif env_str("TEST_DATABASE_NAME"):
+    # Lets two test runs share one PostgreSQL server without dropping each other's test database.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "disbursement.User"
 AUTHENTICATION_BACKENDS = ["disbursement.accounts.auth.RoleBackend"]

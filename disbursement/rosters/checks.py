@@ -301,7 +301,7 @@ def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors:
             LEFT JOIN {death} d ON d.id_hash = s.id_hash
             LEFT JOIN {card} c ON c.number_hash = s.card_hash
             LEFT JOIN {card} a ON a.person_id = p.id AND a.status = 'active'
-            LEFT JOIN {line} l ON l.person_id = p.id AND l.item_id = %s AND l.period = %s
+            LEFT JOIN {line} l ON l.person_id = p.id AND l.item_id = %s AND l.period = %s AND NOT l.is_void
             WHERE (p.id IS NOT NULL AND (p.name <> s.name OR (s.village_id <> '' AND p.village_id <> s.village_id)))
                OR p.deceased_on IS NOT NULL OR d.id IS NOT NULL
                OR (c.id IS NOT NULL AND (c.person_id <> COALESCE(p.id, -1) OR c.status = 'closed'))

@@ -62,6 +62,15 @@ class ImportJob(models.Model):
 
 class RosterStatus(models.TextChoices):
     VALIDATED = "validated", _("validated")
+    PUBLICITY = "publicity", _("in publicity")
+    TOWNSHIP_APPROVED = "township_approved", _("approved by township")
+    DEPARTMENT_APPROVED = "department_approved", _("approved by department")
+    FINANCE_APPROVED = "finance_approved", _("approved by finance")
+    SENT = "sent", _("sent to bank")
+    SETTLED = "settled", _("settled")
+    PARTLY_FAILED = "partly_failed", _("partly failed")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("returned to clerk")
 
 
 class Roster(models.Model):
@@ -75,6 +84,9 @@ class Roster(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=RosterStatus.choices,
                               default=RosterStatus.VALIDATED)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    publicity_start = models.DateField(_("publicity from"), null=True, blank=True)
+    publicity_end = models.DateField(_("publicity until"), null=True, blank=True)
+    rejected_reason = models.TextField(_("reason returned"), blank=True)
     line_count = models.PositiveIntegerField(_("lines"))
     total_fen = models.BigIntegerField(_("total (fen)"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
@@ -117,6 +129,8 @@ class RosterLine(models.Model):
     rate_fen = models.BigIntegerField(_("rate (fen)"))
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     remark = models.CharField(_("remark"), max_length=200, blank=True)
+    # Set when the roster is returned to the clerk, freeing its people for a corrected roster.
+    is_void = models.BooleanField(_("void"), default=False)
     # Copied from the roster so that "once per person, item and period" is a database constraint.
     # No foreign-key constraint: it is the roster's item, checked there; the unique index below leads with it.
     item = models.ForeignKey("disbursement.Item", verbose_name=_("subsidy item"), on_delete=models.DO_NOTHING,
@@ -128,9 +142,31 @@ class RosterLine(models.Model):
         verbose_name_plural = _("roster lines")
         indexes = [models.Index(fields=["roster", "village"], name="line_roster_village")]
         constraints = [
-            models.UniqueConstraint(fields=["item", "period", "person"], name="line_once_per_person_item_period"),
+            models.UniqueConstraint(fields=["item", "period", "person"], condition=models.Q(is_void=False),
+                                    name="line_once_per_person_item_period"),
             models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="line_amount_positive"),
         ]
 
     def __str__(self) -> str:
         return f"{self.roster_id}:{self.row_number}"
+
+
+class RosterApproval(models.Model):
+    """Who moved a roster along its workflow, when, and why (for rejections)."""
+
+    roster = models.ForeignKey(Roster, verbose_name=_("roster"), on_delete=models.CASCADE, related_name="approvals")
+    action = models.CharField(_("action"), max_length=30)
+    from_status = models.CharField(_("from"), max_length=20, choices=RosterStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=RosterStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT,
+                              related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("roster approval")
+        verbose_name_plural = _("roster approvals")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.roster_id} {self.action}"

@@ -86,12 +86,12 @@ def roster_persist(rows: pd.DataFrame, *, item: Item, township: Region, period: 
         )
         cursor.execute(f"""
             INSERT INTO {line_table} (roster_id, row_number, person_id, card_id, village_id, "group", quantity_milli,
-                                      rate_fen, amount_fen, remark, item_id, period)
+                                      rate_fen, amount_fen, remark, item_id, period, is_void)
             SELECT %s, s.row_number, p.id, c.id, s.village_id, s.grp, s.quantity_milli, s.rate_fen, s.amount_fen,
-                   s.remark, %s, %s
+                   s.remark, %s, %s, %s
             FROM {STAGE} s JOIN {person_table} p ON p.id_hash = s.id_hash JOIN {card_table} c
               ON c.number_hash = s.card_hash
-            ORDER BY p.id""", [roster.pk, item.code, period])
+            ORDER BY p.id""", [roster.pk, item.code, period, False])
         if cursor.rowcount != len(rows):
             raise RuntimeError(f"roster {roster.pk}: wrote {cursor.rowcount} lines for {len(rows)} rows")
         bulk.stage_drop(cursor, STAGE)
