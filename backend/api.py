@@ -8,6 +8,7 @@ from ninja.security import django_auth
 
 from disbursement.accounts.api import router as accounts_router
 from disbursement.accounts.auth import TokenAuth
+from disbursement.budget.api import router as budget_router
 from disbursement.catalog.api import router as catalog_router
 from disbursement.errors import DomainError
 from disbursement.registry.api import router as registry_router
@@ -28,6 +29,7 @@ api.add_router("/geo", geo_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/", rosters_router)
 api.add_router("/", registry_router)
+api.add_router("/", budget_router)
 
 
 def _error(request, status: int, code: str, message: str, field: str | None = None, **extra):

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from disbursement import views
+from disbursement.budget import views as budget_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("rosters/", roster_views.roster_list, name="roster-list"),
     path("rosters/upload/", roster_views.roster_upload, name="roster-upload"),
     path("rosters/<int:roster_id>/", roster_views.roster_detail, name="roster-detail"),
+    path("rosters/<int:roster_id>/act/", roster_views.roster_act, name="roster-act"),
+    path("budget/", budget_views.indicator_list, name="indicator-list"),
     path("imports/<int:job_id>/", roster_views.import_detail, name="import-detail"),
     path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
     path("register/", registry_views.person_search, name="person-search"),

@@ -65,7 +65,7 @@ def indicator_issue(*, actor, document_number: str, item_code: str, county_code:
 def indicator_adjust(*, actor, indicator_id: int, delta_fen: int, reason: str) -> Indicator:
     """Raise or lower an indicator; never below what is already reserved, paid or returned."""
     indicator = Indicator.objects.select_for_update().filter(pk=indicator_id).first()
-    if indicator is None:
+    if indicator is None or (actor is not None and not in_jurisdiction(actor, indicator.county_id)):
         raise NotFound(_("Indicator not found."))
     _check_issuer(actor, indicator.county_id)
     if delta_fen == 0:

@@ -1,3 +1,5 @@
+from datetime import date, datetime
+
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -7,7 +9,7 @@ from ninja.pagination import paginate
 from disbursement.errors import NotFound
 from disbursement.money import fen_to_yuan
 from disbursement.pii import mask_name
-from disbursement.rosters import reports, selectors, services
+from disbursement.rosters import reports, selectors, services, workflow
 
 router = Router(tags=["rosters"])
 
@@ -161,3 +163,49 @@ class LineFilter(Schema):
 def roster_lines(request, roster_id: int, filters: Query[LineFilter]):
     roster = selectors.roster_get(actor=request.user, roster_id=roster_id)
     return selectors.roster_lines(roster=roster, village=filters.village)
+
+
+class ActionIn(Schema):
+    action: str = Field(..., pattern="^(start_publicity|township_approve|department_approve|finance_approve|reject)$")
+    reason: str = Field("", max_length=500)
+    publicity_start: date | None = Field(None, description="the day the village notice went up (default today)")
+
+
+class ApprovalOut(Schema):
+    action: str
+    from_status: str
+    to_status: str
+    actor: str | None = None
+    reason: str
+    at: datetime
+
+    @staticmethod
+    def resolve_actor(approval) -> str | None:
+        return str(approval.actor) if approval.actor_id else None
+
+
+class WorkflowOut(RosterOut):
+    publicity_start: date | None
+    publicity_end: date | None
+    rejected_reason: str
+    next_actions: list[str]
+    history: list[ApprovalOut]
+
+
+def _workflow_out(request, roster):
+    roster.next_actions = workflow.roster_next_actions(actor=request.user, roster=roster)
+    roster.history = list(roster.approvals.select_related("actor"))
+    return roster
+
+
+@router.post("/rosters/{roster_id}/actions", response=WorkflowOut,
+             summary="Move a roster along: publicity, approvals, or back to the clerk with a reason")
+def roster_action(request, roster_id: int, payload: ActionIn):
+    roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=payload.action,
+                                 reason=payload.reason, publicity_start=payload.publicity_start)
+    return _workflow_out(request, selectors.roster_get(actor=request.user, roster_id=roster.pk))
+
+
+@router.get("/rosters/{roster_id}/workflow", response=WorkflowOut, summary="A roster's workflow state and history")
+def roster_workflow(request, roster_id: int):
+    return _workflow_out(request, selectors.roster_get(actor=request.user, roster_id=roster_id))

@@ -1,6 +1,9 @@
 """Roster pages: upload with live progress, the import's outcome, roster list and detail."""
 
+from datetime import date
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -10,8 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.errors import DomainError, NotFound
-from disbursement.rosters import reports, selectors, services
+from disbursement.rosters import reports, selectors, services, workflow
 from geo.models import Region, RegionLevel
+
+
+ACTION_LABELS = {
+    "start_publicity": _("Start publicity"),
+    "township_approve": _("Approve (township)"),
+    "department_approve": _("Approve (department)"),
+    "finance_approve": _("Approve and reserve budget (finance)"),
+    "reject": _("Return to clerk"),
+}
 
 
 class UploadForm(forms.Form):
@@ -84,6 +96,30 @@ def roster_list(request):
 
 
 @login_required
+def roster_act(request, roster_id: int):
+    """The workflow buttons of the roster page post here; the outcome is shown as a message."""
+    if request.method != "POST":
+        return redirect("roster-detail", roster_id=roster_id)
+    publicity_start = None
+    if request.POST.get("publicity_start"):
+        try:
+            publicity_start = date.fromisoformat(request.POST["publicity_start"])
+        except ValueError:
+            messages.error(request, _("The publicity start date is not a date."))
+            return redirect("roster-detail", roster_id=roster_id)
+    try:
+        roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=request.POST.get("action", ""),
+                                     reason=request.POST.get("reason", ""), publicity_start=publicity_start)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The roster is now: %(status)s.") % {"status": roster.get_status_display()})
+    return redirect("roster-detail", roster_id=roster_id)
+
+
+@login_required
 def roster_detail(request, roster_id: int):
     try:
         roster = selectors.roster_get(actor=request.user, roster_id=roster_id)
@@ -93,5 +129,6 @@ def roster_detail(request, roster_id: int):
     lines = Paginator(selectors.roster_lines(roster=roster, village=village), 100).get_page(request.GET.get("page"))
     return render(request, "rosters/roster_detail.html", {
         "roster": roster, "villages": selectors.roster_village_totals(roster=roster), "page": lines,
-        "village": village,
+        "village": village, "actions": workflow.roster_next_actions(actor=request.user, roster=roster),
+        "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
     })

@@ -241,3 +241,52 @@ def test_verify_ledger_names_a_broken_invariant(people, capsys):
     assert f"roster {roster.pk}" in err and "ledger reserved 100000 fen but payments 2 fen" in err
     assert "amount differs from its roster line" in err
     Payment.objects.filter(roster=roster).update(amount_fen=50_000)
+
+
+@pytest.mark.django_db
+def test_the_workflow_through_the_api_and_the_indicator_balances(people, api_client):
+    finance = api_client(people["finance"])
+    created = finance.post("/api/v1/indicators", {
+        "document_number": "湘财社〔2026〕9号", "item": ITEM, "county": XIANGTAN_COUNTY, "fiscal_year": 2026,
+        "funding_level": "provincial", "amount_yuan": "10000.00"}, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["available_yuan"] == "10000.00"
+    roster = accepted_roster(2)
+    clerk = api_client(people["clerk"])
+    state = clerk.get(f"/api/v1/rosters/{roster.pk}/workflow").json()
+    assert state["next_actions"] == ["start_publicity", "reject"]
+    started = clerk.post(f"/api/v1/rosters/{roster.pk}/actions",
+                         {"action": "start_publicity", "publicity_start": str(date.today() - timedelta(days=5))},
+                         content_type="application/json")
+    assert started.json()["status"] == "publicity"
+    assert clerk.post(f"/api/v1/rosters/{roster.pk}/actions", {"action": "township_approve"},
+                      content_type="application/json").json()["status"] == "township_approved"
+    # The clerk cannot take the department's step; the error says why.
+    refused = clerk.post(f"/api/v1/rosters/{roster.pk}/actions", {"action": "department_approve"},
+                         content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    api_client(people["department"]).post(f"/api/v1/rosters/{roster.pk}/actions", {"action": "department_approve"},
+                                          content_type="application/json")
+    approved = finance.post(f"/api/v1/rosters/{roster.pk}/actions", {"action": "finance_approve"},
+                            content_type="application/json").json()
+    assert approved["status"] == "finance_approved"
+    assert [a["action"] for a in approved["history"]] == [
+        "start_publicity", "township_approve", "department_approve", "finance_approve"]
+    indicator = finance.get("/api/v1/indicators").json()["items"][0]
+    assert (indicator["available_yuan"], indicator["reserved_yuan"]) == ("9000.00", "1000.00")
+    lowered = finance.post(f"/api/v1/indicators/{indicator['id']}/adjustments",
+                           {"delta_yuan": "-9000.01", "reason": "调减"}, content_type="application/json")
+    assert lowered.status_code == 409
+
+
+@pytest.mark.django_db
+def test_the_roster_page_offers_only_the_users_next_step(people, page_client):
+    issue(1_000_000)
+    roster = accepted_roster(1)
+    clerk_page = page_client(people["clerk"]).get(f"/rosters/{roster.pk}/").content.decode()
+    assert 'value="start_publicity"' in clerk_page and 'value="finance_approve"' not in clerk_page
+    finance_page = page_client(people["finance"]).get(f"/rosters/{roster.pk}/").content.decode()
+    assert 'id="workflow"' not in finance_page
+    response = page_client(people["clerk"]).post(f"/rosters/{roster.pk}/act/", {"action": "start_publicity"},
+                                                 follow=True)
+    assert "公示中" in response.content.decode()
