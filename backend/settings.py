@@ -159,7 +159,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Periodic jobs look for a state, never for a date: "queued or running for too long".
     "imports-requeue": {"task": "disbursement.rosters.tasks.imports_requeue", "schedule": 300.0},
+    "notices-requeue": {"task": "disbursement.notifications.tasks.notices_requeue", "schedule": 300.0},
 }
+
+# Dotted path of the class that sends notices to residents (disbursement.notifications.senders).
+NOTIFICATION_SENDER = env_str("NOTIFICATION_SENDER", "disbursement.notifications.senders.LogSender")
 
 # Sort/hash memory for the set-based joins of one roster import (PostgreSQL SET LOCAL work_mem).
 IMPORT_WORK_MEM = env_str("IMPORT_WORK_MEM", "256MB")

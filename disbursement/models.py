@@ -4,6 +4,7 @@ from disbursement.accounts.models import ApiToken, User
 from disbursement.audit.models import AuditEvent
 from disbursement.budget.models import Indicator, LedgerEntry
 from disbursement.catalog.models import CatalogRelease, Category, Item
+from disbursement.notifications.models import Notice
 from disbursement.payments.models import BankFile, Payment
 from disbursement.registry.models import Card, DeathRecord, Household, LandContract, Person, VillageCadre
 from disbursement.rosters.models import ImportJob, Roster, RosterApproval, RosterLine
@@ -12,4 +13,5 @@ __all__ = [
     "ApiToken", "AuditEvent", "Card", "CatalogRelease", "Category", "DeathRecord", "Household", "ImportJob", "Item",
     "LandContract", "Person", "Roster", "RosterLine", "User", "VillageCadre", "Indicator", "LedgerEntry",
     "BankFile", "Payment", "RosterApproval",
+    "Notice",
 ]

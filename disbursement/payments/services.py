@@ -48,3 +48,4 @@ def payments_create(*, roster, row_numbers: np.ndarray, funded_by: np.ndarray) -
         if source:
             bulk.stage_drop(cursor, "funding_stage")
     return created
+

@@ -1,10 +1,11 @@
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from disbursement import pii
 from disbursement.accounts.roles import Role
 from disbursement.audit.services import audit_record
-from disbursement.errors import NotFound, PermissionDenied
-from disbursement.registry.models import Card, CardStatus
+from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disbursement.registry.models import Card, CardStatus, Person
 from disbursement.registry.selectors import person_get
 
 # Who sees a whole personal number: the clerk who pays the person and the county finance office that
@@ -33,3 +34,37 @@ def person_reveal(*, actor, person_id: int, field: str) -> str:
         value = pii.decrypt(card.number_cipher)
     audit_record(actor=actor, action="pii.reveal", obj=person, region_code=person.village_id, field=field)
     return value
+
+
+@transaction.atomic
+def card_replace(*, actor, person_id: int, card_number: str, bank: str = "") -> Card:
+    """Register a person's new card (after a failed payment, a lost or closed card): the old active card is
+    closed, the new one becomes the one card; whole numbers are checked exactly as on import."""
+    import pandas as pd
+
+    from disbursement.registry import validators
+
+    if actor is not None and actor.role not in REVEAL_ROLES:
+        raise PermissionDenied(_("Only the township clerk or county finance registers cards."))
+    person = person_get(actor=actor, person_id=person_id) if actor is not None else Person.objects.get(pk=person_id)
+    checked = validators.card_numbers(pd.Series([card_number]))
+    code = checked["error"].iloc[0]
+    if code:
+        raise ValidationFailed(str(validators.ERROR_MESSAGES[f"card.{code}"]), field="card_number")
+    number = checked["value"].iloc[0]
+    digest = pii.blind_index(number)
+    if Card.objects.filter(number_hash=digest).exclude(person=person).exists():
+        raise Conflict(_("This card is registered to another person."), field="card_number")
+    existing = Card.objects.filter(number_hash=digest, person=person).first()
+    Card.objects.select_for_update().filter(person=person, status=CardStatus.ACTIVE).exclude(
+        number_hash=digest).update(status=CardStatus.CLOSED)
+    if existing:
+        Card.objects.filter(pk=existing.pk).update(status=CardStatus.ACTIVE)
+        card = existing
+    else:
+        card = Card.objects.create(person=person, bank=bank or checked["bank"].iloc[0], number_hash=digest,
+                                   number_cipher=pii.encrypt(number), number_masked=pii.mask_card(number))
+    audit_record(actor=actor, action="card.replace", obj=person, region_code=person.village_id,
+                 card=card.number_masked)
+    card.refresh_from_db()
+    return card

@@ -16,7 +16,6 @@ from disbursement.errors import DomainError, NotFound
 from disbursement.rosters import reports, selectors, services, workflow
 from geo.models import Region, RegionLevel
 
-
 ACTION_LABELS = {
     "start_publicity": _("Start publicity"),
     "township_approve": _("Approve (township)"),
@@ -131,4 +130,7 @@ def roster_detail(request, roster_id: int):
         "roster": roster, "villages": selectors.roster_village_totals(roster=roster), "page": lines,
         "village": village, "actions": workflow.roster_next_actions(actor=request.user, roster=roster),
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
+        "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
+        "is_finance": request.user.role == Role.COUNTY_FINANCE,
+        "handles_failures": request.user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE),
     })

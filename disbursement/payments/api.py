@@ -1,0 +1,120 @@
+from datetime import datetime
+
+from django.http import HttpResponse
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from disbursement.banking import services as banking
+from disbursement.money import fen_to_yuan
+from disbursement.payments import corrections, selectors
+from disbursement.pii import mask_name
+from disbursement.registry.services import card_replace
+from disbursement.rosters.selectors import roster_get
+
+router = Router(tags=["payments"])
+
+
+class BankFileOut(Schema):
+    id: int
+    file_id: str
+    bank: str
+    sequence: int
+    records: int = Field(..., alias="record_count")
+    total_yuan: str
+    returned_at: datetime | None
+    download_url: str
+
+    @staticmethod
+    def resolve_total_yuan(obj) -> str:
+        return fen_to_yuan(obj.total_fen)
+
+    @staticmethod
+    def resolve_download_url(obj) -> str:
+        return f"/api/v1/bank-files/{obj.pk}/download"
+
+
+class PaymentOut(Schema):
+    id: int
+    reference: str
+    roster: int = Field(..., alias="roster_id")
+    payee: str
+    card: str = Field(..., alias="card_masked")
+    bank: str
+    amount_yuan: str
+    status: str
+    result_code: str
+    attempt: int
+
+    @staticmethod
+    def resolve_payee(obj) -> str:
+        return mask_name(obj.payee_name)
+
+    @staticmethod
+    def resolve_amount_yuan(obj) -> str:
+        return fen_to_yuan(obj.amount_fen)
+
+
+class PaymentFilter(Schema):
+    reference: str = Field("", max_length=32)
+    status: str | None = None
+    roster: int | None = None
+
+
+class CardIn(Schema):
+    card_number: str = Field(..., max_length=30)
+    bank: str = Field("", max_length=60)
+
+
+@router.post("/rosters/{roster_id}/bank-files", response=list[BankFileOut],
+             summary="Generate the payment files of an approved roster (one per agent bank)")
+def bank_files_create(request, roster_id: int):
+    banking.bank_files_generate(actor=request.user, roster_id=roster_id)
+    return list(roster_get(actor=request.user, roster_id=roster_id).bank_files.order_by("id"))
+
+
+@router.get("/rosters/{roster_id}/bank-files", response=list[BankFileOut], summary="A roster's bank files")
+def bank_files_list(request, roster_id: int):
+    return list(roster_get(actor=request.user, roster_id=roster_id).bank_files.order_by("id"))
+
+
+@router.get("/bank-files/{bank_file_id}/download", summary="The payment file (county finance; audited)")
+def bank_file_download(request, bank_file_id: int):
+    bank_file = banking.bank_file_download(actor=request.user, bank_file_id=bank_file_id)
+    response = HttpResponse(bytes(bank_file.content), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{bank_file.file_id}.csv"'
+    return response
+
+
+@router.post("/bank-files/returns", response=BankFileOut, summary="Import a bank return file (idempotent)")
+def bank_return_create(request, file: File[UploadedFile]):
+    return banking.return_file_import(actor=request.user, data=file.read())
+
+
+@router.get("/payments", response=list[PaymentOut], summary="Payments in your jurisdiction (masked)")
+@paginate
+def payment_list(request, filters: Query[PaymentFilter]):
+    return selectors.payment_search(actor=request.user, reference=filters.reference, status=filters.status,
+                                    roster_id=filters.roster)
+
+
+@router.get("/payments/{reference}/trace", summary="A payment traced from its indicator to the card")
+def payment_trace(request, reference: str):
+    return selectors.payment_trace(actor=request.user, reference=reference)
+
+
+@router.post("/payments/{payment_id}/reissue", response=PaymentOut, summary="Re-issue a failed payment")
+def payment_reissue(request, payment_id: int):
+    return corrections.payment_reissue(actor=request.user, payment_id=payment_id)
+
+
+@router.post("/payments/{payment_id}/return", response=PaymentOut,
+             summary="Return a failed payment's money to its indicator")
+def payment_return(request, payment_id: int):
+    return corrections.payment_return(actor=request.user, payment_id=payment_id)
+
+
+@router.post("/registry/persons/{person_id}/cards", summary="Register a person's new card (closes the old one)")
+def person_card_create(request, person_id: int, payload: CardIn):
+    card = card_replace(actor=request.user, person_id=person_id, card_number=payload.card_number, bank=payload.bank)
+    return {"card": card.number_masked, "bank": card.bank, "status": card.status}

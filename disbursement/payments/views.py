@@ -1,0 +1,86 @@
+"""Pages for the bank side of a roster (files out, returns in, failed payments) and for tracing a payment."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from disbursement.banking import services as banking
+from disbursement.errors import DomainError, NotFound
+from disbursement.payments import corrections, selectors
+from disbursement.payments.models import PaymentStatus
+
+
+def _outcome(request, run, success: str):
+    try:
+        run()
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+
+
+@login_required
+def bank_files_generate(request, roster_id: int):
+    if request.method == "POST":
+        _outcome(request, lambda: banking.bank_files_generate(actor=request.user, roster_id=roster_id),
+                 _("Payment files are ready to download."))
+    return redirect("roster-detail", roster_id=roster_id)
+
+
+@login_required
+def bank_file_download(request, bank_file_id: int):
+    try:
+        bank_file = banking.bank_file_download(actor=request.user, bank_file_id=bank_file_id)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("payment-list")
+    response = HttpResponse(bytes(bank_file.content), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{bank_file.file_id}.csv"'
+    return response
+
+
+@login_required
+def bank_return_upload(request, roster_id: int):
+    if request.method == "POST" and request.FILES.get("file"):
+        data = request.FILES["file"].read()
+        _outcome(request, lambda: banking.return_file_import(actor=request.user, data=data),
+                 _("The return file is reconciled."))
+    return redirect("roster-detail", roster_id=roster_id)
+
+
+@login_required
+def payment_act(request, payment_id: int):
+    if request.method != "POST":
+        raise Http404
+    action = request.POST.get("action")
+    run = {"reissue": corrections.payment_reissue, "return": corrections.payment_return}.get(action)
+    if run is None:
+        raise Http404
+    _outcome(request, lambda: run(actor=request.user, payment_id=payment_id), _("Done."))
+    return redirect(request.POST.get("next") or "payment-list")
+
+
+@login_required
+def payment_list(request):
+    status = request.GET.get("status") if request.GET.get("status") in PaymentStatus.values else None
+    payments = selectors.payment_search(actor=request.user, reference=request.GET.get("reference", "")[:32],
+                                        status=status)
+    page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    return render(request, "payments/payment_list.html", {"page": page, "statuses": PaymentStatus.choices,
+                                                          "status": status})
+
+
+@login_required
+def payment_trace(request, reference: str):
+    try:
+        trace = selectors.payment_trace(actor=request.user, reference=reference)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "payments/payment_trace.html", {"trace": trace})
