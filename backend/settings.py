@@ -160,7 +160,11 @@ CELERY_BEAT_SCHEDULE = {
     # Periodic jobs look for a state, never for a date: "queued or running for too long".
     "imports-requeue": {"task": "disbursement.rosters.tasks.imports_requeue", "schedule": 300.0},
     "notices-requeue": {"task": "disbursement.notifications.tasks.notices_requeue", "schedule": 300.0},
+    "payments-return-unhandled": {"task": "disbursement.payments.tasks.payments_return_unhandled",
+                                  "schedule": 3600.0},
 }
+# Days a failed payment waits for a correction and re-issue before its money returns to the indicator.
+PAYMENT_RETURN_DAYS = env_int("PAYMENT_RETURN_DAYS", 30)
 
 # Dotted path of the class that sends notices to residents (disbursement.notifications.senders).
 NOTIFICATION_SENDER = env_str("NOTIFICATION_SENDER", "disbursement.notifications.senders.LogSender")

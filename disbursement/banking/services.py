@@ -74,12 +74,14 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
         BankFile.objects.filter(pk=bank_file.pk).update(content=content, sha256=hashlib.sha256(content).hexdigest(),
                                                         record_count=count, total_fen=total)
         bank_file.refresh_from_db()
-        audit_record(actor=actor, action="bankfile.generate", obj=bank_file, region_code=roster.township_id,
-                     records=count, total_fen=total)
         created.append(bank_file)
     if created:
         Roster.objects.filter(pk=roster.pk, status__in=[RosterStatus.FINANCE_APPROVED, RosterStatus.PARTLY_FAILED]
                               ).update(status=RosterStatus.SENT)
+    # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
+    for bank_file in created:
+        audit_record(actor=actor, action="bankfile.generate", obj=bank_file, region_code=roster.township_id,
+                     records=bank_file.record_count, total_fen=bank_file.total_fen)
     return created
 
 
@@ -169,9 +171,13 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
                     roster=bank_file.roster, reference=bank_file.file_id)
     BankFile.objects.filter(pk=bank_file.pk).update(return_sha256=digest, returned_at=now)
     roster_settle(roster_id=bank_file.roster_id)
+    # Residents' notices are queued by a task after commit: a million of them must not hold the money transaction.
+    from disbursement.banking.tasks import bank_file_notify
+
+    transaction.on_commit(lambda: bank_file_notify.delay(bank_file.pk))
+    # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
     audit_record(actor=actor, action="bankfile.return", obj=bank_file, region_code=bank_file.roster.township_id,
                  paid=int(sum(a for _, a in paid)), records=len(rows))
-    _notify_paid(bank_file)
     bank_file.refresh_from_db()
     return bank_file
 
@@ -192,10 +198,12 @@ def roster_settle(*, roster_id: int) -> None:
         status=target)
 
 
-def _notify_paid(bank_file: BankFile) -> None:
-    """One SMS-style notice per paid payment, built set-based (the outbox sends them after commit)."""
+def paid_notices_enqueue(*, bank_file_id: int) -> None:
+    """One SMS-style notice per paid payment of a bank file, built set-based; running it again adds nothing
+    (the payment reference is the notice's deduplication key)."""
     from disbursement.notifications.services import notices_enqueue_many
 
+    bank_file = BankFile.objects.select_related("roster", "roster__item").get(pk=bank_file_id)
     roster = bank_file.roster
     with connection.cursor() as cursor:
         paid = bulk.rows_fetch(cursor, f"""

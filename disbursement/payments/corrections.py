@@ -74,8 +74,8 @@ def payment_return(*, actor, payment_id: int) -> Payment:
     Payment.objects.filter(pk=payment.pk, status=PaymentStatus.FAILED).update(status=PaymentStatus.RETURNED)
     ledger_move(indicator_id=payment.indicator_id, movement=Movement.RETURN, amount_fen=payment.amount_fen,
                 actor=actor, roster=payment.roster, reference=payment.reference)
-    audit_record(actor=actor, action="payment.return", obj=payment, region_code=payment.roster.township_id)
     roster_settle(roster_id=payment.roster_id)
+    audit_record(actor=actor, action="payment.return", obj=payment, region_code=payment.roster.township_id)
     payment.refresh_from_db()
     return payment
 

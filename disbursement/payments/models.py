@@ -22,10 +22,12 @@ class Payment(models.Model):
     reference = models.CharField(_("reference"), max_length=32, unique=True)
     roster = models.ForeignKey("disbursement.Roster", verbose_name=_("roster"), on_delete=models.PROTECT,
                                related_name="payments", db_index=False)
+    # A million payments are inserted by one approval and updated by one return file: each index costs on every
+    # row, so only the ones queries use exist (reference, person, roster+status).
     line = models.ForeignKey("disbursement.RosterLine", verbose_name=_("roster line"), on_delete=models.PROTECT,
-                             related_name="payments", db_constraint=False)
+                             related_name="payments", db_constraint=False, db_index=False)
     indicator = models.ForeignKey("disbursement.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT,
-                                  related_name="payments", db_constraint=False)
+                                  related_name="payments", db_constraint=False, db_index=False)
     person = models.ForeignKey("disbursement.Person", verbose_name=_("person"), on_delete=models.PROTECT,
                                related_name="payments", db_constraint=False)
     card = models.ForeignKey("disbursement.Card", verbose_name=_("card"), on_delete=models.PROTECT,
@@ -51,10 +53,7 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
-        indexes = [
-            models.Index(fields=["roster", "status"], name="payment_roster_status"),
-            models.Index(fields=["status", "bank"], name="payment_status_bank"),
-        ]
+        indexes = [models.Index(fields=["roster", "status"], name="payment_roster_status")]
         constraints = [models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="payment_amount_positive")]
 
     def __str__(self) -> str:

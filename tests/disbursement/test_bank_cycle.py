@@ -159,9 +159,10 @@ def test_a_deceased_holder_is_not_reissued_and_only_finance_handles_bank_files(p
 
 
 def test_the_demo_cycle_walks_every_roster_to_the_bank_and_back(capsys):
+    from django.core.management import call_command
+
     from disbursement.payments.demo import demo_cycle_run
     from disbursement.registry.demo import register_build  # noqa: F401  (the demo register's generator)
-    from django.core.management import call_command
 
     call_command("demo_data", "--households", "120", "--seed", "3", "--force", verbosity=0)
     outcome = demo_cycle_run(fail_rate=0.2, seed=7, out=lambda line: None)
@@ -172,3 +173,87 @@ def test_the_demo_cycle_walks_every_roster_to_the_bank_and_back(capsys):
     from disbursement.rosters.models import Roster
 
     assert not Roster.objects.filter(status__in=[RosterStatus.VALIDATED, RosterStatus.FINANCE_APPROVED]).exists()
+
+
+def test_failed_payments_nobody_handles_return_to_their_indicator_after_the_waiting_days(people, settings):
+    from django.utils import timezone
+
+    from disbursement.payments.tasks import payments_return_unhandled
+
+    indicator = issue(10_000_000)
+    roster = approved_roster(people, rows=10)
+    bank_file = bank_files_generate(actor=people["finance"], roster_id=roster.pk)[0]
+    return_file_import(actor=people["finance"], data=returned(bank_file, fail_rate=0.5, seed=11))
+    failed = Payment.objects.filter(status=PaymentStatus.FAILED)
+    count, amount = failed.count(), sum(p.amount_fen for p in failed)
+    assert count > 0
+    settings.PAYMENT_RETURN_DAYS = 30
+    payments_return_unhandled()  # too early: nothing moves
+    assert Payment.objects.filter(status=PaymentStatus.FAILED).count() == count
+    failed.update(settled_at=timezone.now() - timedelta(days=31))
+    payments_return_unhandled()
+    payments_return_unhandled()  # twice: nothing returned twice
+    assert Payment.objects.filter(status=PaymentStatus.RETURNED).count() == count
+    assert balances(indicator)["returned"] == amount and balances(indicator)["reserved"] == 0
+    roster.refresh_from_db()
+    assert roster.status == RosterStatus.CLOSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paid_payments_notify_residents_once_without_whole_numbers(reference_in_transactional_db, people):
+    from celery.contrib.testing.worker import start_worker
+
+    from backend.celery import app
+    from disbursement.notifications.models import Notice
+    from disbursement.rosters.services import import_job_execute, roster_import_submit
+    from tests.factories import id_number, roster_csv, roster_row
+
+    issue(10_000_000)
+    rows = [roster_row(f"吴{i}", id_number(), card_number(), "430321100001", phone=f"1380731{i:04d}" if i % 2 else "")
+            for i in range(6)]
+    job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="phones.csv", item_code="0604",
+                               township_code="430321100000", period="2026", enqueue=False)
+    roster = through_department(import_job_execute(job_id=job.pk).roster, people)
+    roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
+    bank_file = bank_files_generate(actor=people["finance"], roster_id=roster.pk)[0]
+    answer = returned(bank_file, fail_rate=0.0)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        return_file_import(actor=people["finance"], data=answer)
+        return_file_import(actor=people["finance"], data=answer)
+        import time
+
+        deadline = time.monotonic() + 30
+        while Notice.objects.filter(status="sent").count() < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    notices = Notice.objects.all()
+    assert notices.count() == 3  # the three payees with a phone, once each although the file came twice
+    assert {n.phone_masked for n in notices} == {"138****0001", "138****0003", "138****0005"}
+    assert {n.status for n in notices} == {"sent"}  # the real worker queued and sent them
+    for notice in notices:
+        assert "元已发放到尾号" in notice.text and "13807310" not in notice.text
+
+
+def test_finance_works_the_bank_side_from_the_roster_page_and_the_clerk_traces_a_payment(people, page_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    issue(10_000_000)
+    roster = approved_roster(people, rows=4)
+    finance = page_client(people["finance"])
+    page = finance.get(f"/rosters/{roster.pk}/").content.decode()
+    assert 'id="bank-files"' in page and "生成代发文件" in page
+    assert finance.post(f"/rosters/{roster.pk}/bank-files/").status_code == 302
+    bank_file = BankFile.objects.get(roster=roster)
+    download = finance.get(f"/bank-files/{bank_file.pk}/")
+    assert download.status_code == 200 and download.content == bytes(bank_file.content)
+    clerk = page_client(people["clerk"])
+    assert clerk.get(f"/bank-files/{bank_file.pk}/").status_code == 302  # whole card numbers: finance only
+    answer = returned(bank_file, fail_rate=0.0)
+    finance.post(f"/rosters/{roster.pk}/bank-return/", {"file": SimpleUploadedFile("r.csv", answer)})
+    roster.refresh_from_db()
+    assert roster.status == RosterStatus.SETTLED
+    payment = Payment.objects.filter(roster=roster).first()
+    trace = clerk.get(f"/payments/{payment.reference}/").content.decode()
+    assert bank_file.file_id in trace and "湘财社" in trace and 'id="trace-status">paid' in trace
+    assert pii.decrypt(payment.card.number_cipher) not in trace
+    listing = clerk.get("/payments/", {"status": "paid"}).content.decode()
+    assert payment.reference in listing
