@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from disbursement.accounts.models import ApiToken, User, token_digest
 from disbursement.accounts.roles import MANAGEABLE_ROLES, ROLE_LEVELS, Role
 from disbursement.accounts.scoping import in_jurisdiction, scoped_get
+from disbursement.audit.services import audit_record
 from disbursement.errors import Conflict, PermissionDenied, ValidationFailed
 from geo.models import Region
 
@@ -67,6 +68,7 @@ def user_create(
     try:
         with transaction.atomic():
             user.save()
+            audit_record(actor=actor, action="user.create", obj=user, region_code=user.region_id, role=role)
     except IntegrityError:
         raise Conflict(_("The username %(username)s is taken.") % {"username": username}, field="username") from None
     return user
@@ -78,10 +80,14 @@ def user_set_active(*, actor: User, user_id: int, is_active: bool) -> User:
     if user.pk == actor.pk:
         raise PermissionDenied(_("You cannot deactivate yourself."))
     # Conditional update: repeating the request is harmless.
-    User.objects.filter(pk=user.pk).exclude(is_active=is_active).update(is_active=is_active)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk).exclude(is_active=is_active).update(is_active=is_active)
+        if not is_active:
+            ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if changed:
+            audit_record(actor=actor, action="user.activate" if is_active else "user.deactivate", obj=user,
+                         region_code=user.region_id)
     user.refresh_from_db()
-    if not is_active:
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return user
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
+from disbursement.audit.services import audit_record
 from disbursement.catalog.models import Item
 from disbursement.errors import PermissionDenied, ValidationFailed
 from disbursement.registry.tabular import TableError, table_read
@@ -134,6 +135,8 @@ def _roster_execute(job: ImportJob) -> None:
                                     file_sha256=job.file_sha256, created_by=job.uploaded_by)
             ImportJob.objects.filter(pk=job.pk).update(roster=roster)
             clock["save"] = time.perf_counter()
+            audit_record(actor=job.uploaded_by, action="roster.import", obj=roster, region_code=job.township_id,
+                         lines=roster.line_count, total_fen=roster.total_fen, file_sha256=job.file_sha256)
         clock["commit"] = time.perf_counter()
         steps = list(clock.items())
         logger.info("import %s: %s rows accepted; %s", job.pk, total, ", ".join(

@@ -47,15 +47,17 @@ def sql(statement: str, params=()) -> None:
 
 @pytest.mark.django_db
 def test_records_link_into_a_chain_that_verifies(make_user):
-    clerk = make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN)
+    clerk = make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN)  # creating a user is itself audit record 1
+    first = AuditEvent.objects.get()
+    assert (first.seq, first.action, first.prev_hash) == (1, "user.create", GENESIS_HASH)
     events = record(4, actor=clerk, amount_yuan="50.00", ratio=1.0, big=1e20, nested={"b": [1, 2.5], "a": "中文"})
-    assert [e.seq for e in events] == [1, 2, 3, 4]
-    assert events[0].prev_hash == GENESIS_HASH
+    assert [e.seq for e in events] == [2, 3, 4, 5]
+    assert events[0].prev_hash == first.hash
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
     stored = AuditEvent.objects.order_by("seq")
-    assert [e.hash for e in stored] == [e.hash for e in events]
+    assert [e.hash for e in stored] == [first.hash] + [e.hash for e in events]
     assert all(e.digest() == e.hash for e in stored)  # what reads back from jsonb hashes as it was written
-    assert verify().strip() == f"audit chain ok: 4 records, seq 1..4, tail hash {events[-1].hash}"
+    assert verify().strip() == f"audit chain ok: 5 records, seq 1..5, tail hash {events[-1].hash}"
 
 
 @pytest.mark.django_db

@@ -257,3 +257,22 @@ def test_finance_works_the_bank_side_from_the_roster_page_and_the_clerk_traces_a
     assert pii.decrypt(payment.card.number_cipher) not in trace
     listing = clerk.get("/payments/", {"status": "paid"}).content.decode()
     assert payment.reference in listing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generating_and_reconciling_at_the_same_time_twice_pays_once(reference_in_transactional_db, people):
+    from tests.disbursement.test_money_path import _race
+
+    indicator = issue(10_000_000)
+    roster = approved_roster(people, rows=30)
+    outcomes = _race([lambda: bank_files_generate(actor=people["finance"], roster_id=roster.pk)] * 2)
+    assert outcomes == ["ok", "ok"]
+    assert BankFile.objects.count() == 1
+    bank_file = BankFile.objects.get()
+    assert Payment.objects.filter(bank_file=bank_file).count() == 30
+    answer = returned(bank_file, fail_rate=0.1, seed=2)
+    outcomes = _race([lambda: return_file_import(actor=people["finance"], data=answer)] * 2)
+    assert outcomes == ["ok", "ok"]
+    paid = sum(p.amount_fen for p in Payment.objects.filter(status=PaymentStatus.PAID))
+    assert LedgerEntry.objects.filter(movement=Movement.PAY).count() == 1
+    assert balances(indicator)["paid"] == paid
