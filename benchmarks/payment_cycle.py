@@ -94,14 +94,14 @@ def main() -> None:
     started = time.perf_counter()
     (bank_file,) = bank_files_generate(actor=finance, roster_id=roster.pk)
     generate_s = time.perf_counter() - started
-    _, payment_rows = formats.payment_file_parse(bytes(bank_file.content))
+    _, payment_rows = formats.payment_file_parse(bank_file.payment_file_bytes())
     copy_out_s = raw_copy(payment_rows, "reference text, card_number text, name text, amount_fen bigint, "
                                         "item text, period text")
     print(f"(a) raw COPY of the payment rows:     {copy_out_s:6.2f} s  {args.rows / copy_out_s:12,.0f} rows/s")
     print(f"(b) bank-file generation:             {generate_s:6.2f} s  {args.rows / generate_s:12,.0f} rows/s"
-          f"  = {generate_s / copy_out_s:4.1f} × raw COPY  ({len(bank_file.content) / 1e6:.0f} MB)")
+          f"  = {generate_s / copy_out_s:4.1f} × raw COPY  ({len(bank_file.payment_file_bytes()) / 1e6:.0f} MB)")
 
-    answer = bank_simulate(bytes(bank_file.content), fail_rate=0.02, seed=args.seed, processed=date.today())
+    answer = bank_simulate(bank_file.payment_file_bytes(), fail_rate=0.02, seed=args.seed, processed=date.today())
     _, return_rows = formats.return_file_parse(answer)
     copy_in_s = raw_copy(return_rows, "reference text, result text, reason text, amount_fen bigint, bank_txn text")
     started = time.perf_counter()

@@ -62,6 +62,21 @@ def encrypt_many(values: list[str]) -> list[str]:
     ]
 
 
+def seal(data: bytes) -> bytes:
+    """A whole file (an uploaded roster, an error report, a bank file) encrypted for storage, same key scheme."""
+    kid, aead = _keys()[0]
+    nonce = os.urandom(_NONCE)
+    return kid + nonce + aead.encrypt(nonce, data, None)
+
+
+def unseal(data: bytes) -> bytes:
+    kid, nonce, body = data[:4], data[4:4 + _NONCE], data[4 + _NONCE:]
+    for key_id, aead in _keys():
+        if key_id == kid:
+            return aead.decrypt(nonce, body, None)
+    raise PiiKeyError("no configured PII_KEY sealed this file")
+
+
 def decrypt(token: str) -> str:
     raw = base64.b64decode(token)
     kid, nonce, body = raw[:4], raw[4:4 + _NONCE], raw[4 + _NONCE:]

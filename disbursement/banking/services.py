@@ -71,7 +71,8 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
         Payment.objects.filter(roster=roster, bank=bank, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.SENT, bank_file=bank_file)
         content, count, total = _render(bank_file, roster)
-        BankFile.objects.filter(pk=bank_file.pk).update(content=content, sha256=hashlib.sha256(content).hexdigest(),
+        BankFile.objects.filter(pk=bank_file.pk).update(content=pii.seal(content),
+                                                        sha256=hashlib.sha256(content).hexdigest(),
                                                         record_count=count, total_fen=total)
         bank_file.refresh_from_db()
         created.append(bank_file)

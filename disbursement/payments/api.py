@@ -81,7 +81,7 @@ def bank_files_list(request, roster_id: int):
 @router.get("/bank-files/{bank_file_id}/download", summary="The payment file (county finance; audited)")
 def bank_file_download(request, bank_file_id: int):
     bank_file = banking.bank_file_download(actor=request.user, bank_file_id=bank_file_id)
-    response = HttpResponse(bytes(bank_file.content), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(bank_file.payment_file_bytes(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{bank_file.file_id}.csv"'
     return response
 

@@ -68,7 +68,7 @@ def demo_cycle_run(*, fail_rate: float = 0.02, seed: int = 2026, out=print) -> d
         roster_act(actor=finance, roster_id=roster.pk, action="finance_approve")
         # 3. Payment files, the simulated bank, reconciliation.
         for bank_file in bank_files_generate(actor=finance, roster_id=roster.pk):
-            answer = bank_simulate(bytes(bank_file.content), fail_rate=fail_rate, seed=seed + bank_file.pk,
+            answer = bank_simulate(bank_file.payment_file_bytes(), fail_rate=fail_rate, seed=seed + bank_file.pk,
                                    processed=today)
             return_file_import(actor=finance, data=answer)
     # 4. One failed payment corrected (a new card) and re-issued in a follow-up file.
@@ -85,7 +85,7 @@ def demo_cycle_run(*, fail_rate: float = 0.02, seed: int = 2026, out=print) -> d
                          card_number=_luhn("621700" + "".join(map(str, rng.integers(0, 10, 12)))))
             reissued = payment_reissue(actor=clerk, payment_id=payment.pk)
             for bank_file in bank_files_generate(actor=finance, roster_id=roster.pk):
-                return_file_import(actor=finance, data=bank_simulate(bytes(bank_file.content), fail_rate=0.0,
+                return_file_import(actor=finance, data=bank_simulate(bank_file.payment_file_bytes(), fail_rate=0.0,
                                                                      seed=seed, processed=today))
             reissued.refresh_from_db()
             break

@@ -68,7 +68,7 @@ class BankFile(models.Model):
     bank = models.CharField(_("bank"), max_length=60)
     sequence = models.PositiveSmallIntegerField(_("sequence"), help_text=_("1 for the first file, 2+ for re-issues"))
     file_id = models.CharField(_("file id"), max_length=40, unique=True)
-    content = models.BinaryField(_("payment file"))
+    content = models.BinaryField(_("payment file (sealed)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     record_count = models.PositiveIntegerField(_("records"))
     total_fen = models.BigIntegerField(_("total (fen)"))
@@ -85,3 +85,9 @@ class BankFile(models.Model):
 
     def __str__(self) -> str:
         return self.file_id
+
+    def payment_file_bytes(self) -> bytes:
+        """The payment file as the bank gets it; stored sealed, since it carries whole card numbers."""
+        from disbursement.pii import unseal
+
+        return unseal(bytes(self.content))

@@ -41,7 +41,7 @@ def bank_file_download(request, bank_file_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("payment-list")
-    response = HttpResponse(bytes(bank_file.content), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(bank_file.payment_file_bytes(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{bank_file.file_id}.csv"'
     return response
 

@@ -5,7 +5,6 @@ TableError sentence; row-level problems are the validators' business.
 
 import io
 import re
-from pathlib import Path
 
 import pandas as pd
 from django.utils.translation import gettext as _
@@ -22,30 +21,27 @@ def _header_key(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def table_read(path: Path) -> pd.DataFrame:
+def table_read(data: bytes) -> pd.DataFrame:
     """All cells as strings ("" for empty), columns as written in the header row, data rows numbered from 1."""
-    size = path.stat().st_size
-    if size == 0:
+    if len(data) == 0:
         raise TableError(_("The file is empty."))
-    if size > MAX_FILE_BYTES:
+    if len(data) > MAX_FILE_BYTES:
         raise TableError(_("The file is larger than 512 MB; split it by village."))
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        frame = _read_workbook(path)
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        frame = _read_workbook(data)
     else:
-        frame = _read_csv(path)
+        frame = _read_csv(data)
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise TableError(_("The file has a header row but no data rows."))
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     return frame
 
 
-def _read_workbook(path: Path) -> pd.DataFrame:
+def _read_workbook(data: bytes) -> pd.DataFrame:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=True)
     except (CalamineError, ValueError, OSError):
         raise TableError(
@@ -61,8 +57,7 @@ def _read_workbook(path: Path) -> pd.DataFrame:
     return _drop_blank_rows(frame)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    raw = path.read_bytes()
+def _read_csv(raw: bytes) -> pd.DataFrame:
     if b"\x00" in raw[:4096]:
         raise TableError(_("This is not a spreadsheet: upload a CSV or an Excel (XLSX) file."))
     if raw.startswith(b"\xef\xbb\xbf"):

@@ -1,3 +1,4 @@
+import io
 from datetime import date, datetime
 
 from django.http import FileResponse
@@ -134,7 +135,8 @@ def import_report(request, job_id: int):
     job = selectors.import_job_get(actor=request.user, job_id=job_id)
     if not job.report:
         raise NotFound(_("This import has no error report."))
-    return FileResponse(job.report.open("rb"), as_attachment=True, filename=reports.report_file_name(job.file_name))
+    return FileResponse(io.BytesIO(services.import_report_bytes(job)), as_attachment=True,
+                        filename=reports.report_file_name(job.file_name))
 
 
 @router.get("/rosters", response=list[RosterOut], summary="Rosters in your jurisdiction")

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from disbursement import pii
 from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
@@ -75,7 +76,8 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
                     period=period, uploaded_by=actor, region=township,
                     file_sha256=hashlib.sha256(data).hexdigest())
     suffix = Path(file_name).suffix.lower()[:6]
-    job.file.save(f"{job.file_sha256[:16]}{suffix}", ContentFile(data), save=False)
+    # Stored sealed: an uploaded roster holds whole ID and card numbers.
+    job.file.save(f"{job.file_sha256[:16]}{suffix}.sealed", ContentFile(pii.seal(data)), save=False)
     job.save()
     if enqueue:
         from disbursement.rosters.tasks import import_run
@@ -107,7 +109,7 @@ def import_job_execute(*, job_id: int) -> ImportJob:
 def _roster_execute(job: ImportJob) -> None:
     import_progress_set(job.pk, "reading", 0, 0)
     clock = {"start": time.perf_counter()}
-    frame = table_read(Path(job.file.path))
+    frame = table_read(import_file_bytes(job))
     clock["read"] = time.perf_counter()
     total = len(frame)
     ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
@@ -142,13 +144,23 @@ def _roster_execute(job: ImportJob) -> None:
         logger.info("import %s: %s rows accepted; %s", job.pk, total, ", ".join(
             f"{name} {end - start:.2f}s" for (_, start), (name, end) in zip(steps, steps[1:], strict=False)))
     except _Rejected as rejected:
-        _reject(job, table_read(Path(job.file.path)), rejected.errors)
+        _reject(job, table_read(import_file_bytes(job)), rejected.errors)
         return
     except IntegrityError:
         # A concurrent import accepted some of the same people first; nothing of this one was written.
         raise TableError(_("Another roster with some of the same people was accepted while this file was being "
                            "checked; upload it again to see which rows.")) from None
     _finish(job, ImportStatus.ACCEPTED)
+
+
+def import_file_bytes(job: ImportJob) -> bytes:
+    with job.file.open("rb") as handle:
+        return pii.unseal(handle.read())
+
+
+def import_report_bytes(job: ImportJob) -> bytes:
+    with job.report.open("rb") as handle:
+        return pii.unseal(handle.read())
 
 
 def _bulk_session_tune() -> None:
@@ -161,7 +173,7 @@ def _bulk_session_tune() -> None:
 
 def _reject(job: ImportJob, frame: pd.DataFrame, errors: pd.DataFrame) -> None:
     report_name, report_bytes = reports.error_report(frame, errors, job.file_name)
-    job.report.save(report_name, ContentFile(report_bytes), save=False)
+    job.report.save(f"{report_name}.sealed", ContentFile(pii.seal(report_bytes)), save=False)
     ImportJob.objects.filter(pk=job.pk).update(report=job.report.name)
     first = errors.head(FIRST_ERRORS_KEPT)
     _finish(job, ImportStatus.REJECTED, error_count=len(errors),

@@ -1,5 +1,6 @@
 """Roster pages: upload with live progress, the import's outcome, roster list and detail."""
 
+import io
 from datetime import date
 
 from django import forms
@@ -82,7 +83,8 @@ def import_report(request, job_id: int):
         raise Http404 from None
     if not job.report:
         raise Http404
-    return FileResponse(job.report.open("rb"), as_attachment=True, filename=reports.report_file_name(job.file_name))
+    return FileResponse(io.BytesIO(services.import_report_bytes(job)), as_attachment=True,
+                        filename=reports.report_file_name(job.file_name))
 
 
 @login_required

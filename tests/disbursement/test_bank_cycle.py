@@ -48,7 +48,7 @@ def approved_roster(people, rows=40):
 
 
 def returned(bank_file, *, fail_rate, seed=1):
-    return bank_simulate(bytes(bank_file.content), fail_rate=fail_rate, seed=seed, processed=date.today())
+    return bank_simulate(bank_file.payment_file_bytes(), fail_rate=fail_rate, seed=seed, processed=date.today())
 
 
 def test_payment_file_then_return_file_settles_the_roster(people):
@@ -57,7 +57,7 @@ def test_payment_file_then_return_file_settles_the_roster(people):
     files = bank_files_generate(actor=people["finance"], roster_id=roster.pk)
     assert len(files) == 1
     bank_file = files[0]
-    header, rows = formats.payment_file_parse(bytes(bank_file.content))
+    header, rows = formats.payment_file_parse(bank_file.payment_file_bytes())
     assert (header.record_count, header.total_fen) == (40, 2_000_000)
     first = Payment.objects.get(reference=rows["reference"].iloc[0])
     assert rows["card_number"].iloc[0] == pii.decrypt(first.card.number_cipher)  # the bank needs the whole number
@@ -244,7 +244,7 @@ def test_finance_works_the_bank_side_from_the_roster_page_and_the_clerk_traces_a
     assert finance.post(f"/rosters/{roster.pk}/bank-files/").status_code == 302
     bank_file = BankFile.objects.get(roster=roster)
     download = finance.get(f"/bank-files/{bank_file.pk}/")
-    assert download.status_code == 200 and download.content == bytes(bank_file.content)
+    assert download.status_code == 200 and download.content == bank_file.payment_file_bytes()
     clerk = page_client(people["clerk"])
     assert clerk.get(f"/bank-files/{bank_file.pk}/").status_code == 302  # whole card numbers: finance only
     answer = returned(bank_file, fail_rate=0.0)
@@ -276,3 +276,15 @@ def test_generating_and_reconciling_at_the_same_time_twice_pays_once(reference_i
     paid = sum(p.amount_fen for p in Payment.objects.filter(status=PaymentStatus.PAID))
     assert LedgerEntry.objects.filter(movement=Movement.PAY).count() == 1
     assert balances(indicator)["paid"] == paid
+
+
+def test_a_stored_payment_file_is_sealed_but_downloads_whole(people):
+    issue(10_000_000)
+    roster = approved_roster(people, rows=2)
+    bank_file = bank_files_generate(actor=people["finance"], roster_id=roster.pk)[0]
+    card = pii.decrypt(Payment.objects.filter(roster=roster).first().card.number_cipher)
+    assert card.encode() not in bytes(bank_file.content)
+    assert card.encode() in bank_file.payment_file_bytes()
+    import hashlib
+
+    assert hashlib.sha256(bank_file.payment_file_bytes()).hexdigest() == bank_file.sha256

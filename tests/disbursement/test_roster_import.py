@@ -150,7 +150,9 @@ def test_the_error_report_holds_the_original_rows_and_a_problem_column():
     rows[1][8] = "1.00"
     job = run_import(roster_csv(rows))
     assert job.status == ImportStatus.REJECTED
-    sheet = load_workbook(io.BytesIO(job.report.read())).active
+    from disbursement.rosters.services import import_report_bytes
+
+    sheet = load_workbook(io.BytesIO(import_report_bytes(job))).active
     values = list(sheet.values)
     assert values[0][1:4] == ("姓名", "身份证号", "社保卡号")
     assert values[1][-1] in ("", None)
@@ -244,3 +246,15 @@ def test_a_person_or_card_on_a_roster_cannot_be_deleted():
     with pytest.raises(ProtectedError):
         line.person.delete()
     assert RosterLine.objects.filter(person__isnull=False, card__isnull=False).count() == 1
+
+
+def test_uploaded_files_and_error_reports_are_stored_sealed():
+    rows = good_rows(2)
+    rows[1][8] = "1.00"  # rejected, so an error report is written too
+    job = run_import(roster_csv(rows))
+    assert job.status == ImportStatus.REJECTED and job.report
+    for stored in (job.file, job.report):
+        with stored.open("rb") as handle:
+            raw = handle.read()
+        assert rows[0][1].encode() not in raw and rows[0][2].encode() not in raw
+        assert "张三0".encode() not in raw
