@@ -40,7 +40,7 @@ def demo_cycle_run(*, fail_rate: float = 0.02, seed: int = 2026, out=print) -> d
     rosters = list(Roster.objects.filter(status=RosterStatus.VALIDATED).select_related("item", "township")
                    .order_by("id"))
     if not rosters:
-        out("no validated rosters: run demo_data first")
+        out("no validated rosters waiting (the cycle has run already, or run demo_data first)")
         return {"rosters": 0}
     # 1. Indicators: one per item, county and year, 20 % above what its rosters need.
     need = defaultdict(int)

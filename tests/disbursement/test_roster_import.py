@@ -258,3 +258,45 @@ def test_uploaded_files_and_error_reports_are_stored_sealed():
             raw = handle.read()
         assert rows[0][1].encode() not in raw and rows[0][2].encode() not in raw
         assert "张三0".encode() not in raw
+
+
+def test_the_remaining_reasons_in_an_xlsx_and_a_gbk_file():
+    from disbursement.registry.models import Person
+
+    # A registered person with a card, and one whose attributes satisfy 0701 (disability grade 1–2, low income).
+    known = run_import(roster_csv([roster_row("周知", id_number(), card_number(), V1)]))
+    person = Person.objects.get(name="周知")
+    Person.objects.filter(pk=person.pk).update(attributes={"disability_grade": "2", "low_income": True})
+    known_id = pii.decrypt(person.id_cipher)
+    assert known.status == ImportStatus.ACCEPTED
+    shared = card_number()
+    old_id = id_number(birth="19800101")
+    fifteen = old_id[:6] + old_id[8:17]  # the same person's old 15-digit number
+    rows = [
+        roster_row("周知", known_id, card_number(), V1, rate="80.00", amount="80.00"),  # 1 card differs
+        roster_row("甲", id_number(), shared, V1, rate="80.00", amount="80.00"),      # 2 one card, two people
+        roster_row("乙", id_number(), shared, V1, rate="80.00", amount="80.00"),      # 3  "
+        roster_row("丙", fifteen, card_number(), V1, rate="80.00", amount="80.00"),   # 4 15-digit: converted, but
+        roster_row("丁" * 51, id_number(), card_number(), V1, rate="80.00", amount="80.00"),  # 5 name too long
+    ]
+    job = run_import(roster_xlsx(rows), item="0701", period="2026-11", file_name="残疾.xlsx")
+    found = problems(job)
+    assert {(1, "card_number", "differs"), (2, "card_number", "shared"), (3, "card_number", "shared"),
+            (5, "name", "too_long")} <= found
+    # Attribute rules: only the registered person with grade 2 and low income qualifies.
+    assert (1, "eligibility", "attribute") not in found
+    assert {(2, "eligibility", "attribute"), (4, "eligibility", "attribute")} <= found
+    assert not any(row == 4 and field == "id_number" for row, field, _ in found)  # the 15-digit ID is fine
+
+    by_name = [
+        ["戊", id_number(), card_number(), "中国农业银行", "", "一组", "1", "", "1200.00", "", ""],
+        ["己", id_number(), card_number(), "中国农业银行", "", "一组", "1", "", "1200.00", "", ""],
+    ]
+    header = ["姓名", "身份证号", "银行卡号", "开户行", "村(社区)代码", "组", "数量", "标准", "金额", "电话", "备注"]
+    header[4] = "村(社区)"
+    by_name[0][4], by_name[1][4] = "吴家巷社区居委会", "不存在村"
+    job = run_import(roster_csv(by_name, "gbk", header=header), item="0112")  # per-case standard: rate required
+    found = problems(job)
+    assert (1, "rate", "required") in found and (2, "rate", "required") in found
+    assert (2, "village", "unknown_name") in found
+    assert not any(row == 1 and field == "village" for row, field, _ in found)  # the name was recognised
