@@ -10,8 +10,10 @@ from disbursement.accounts.api import router as accounts_router
 from disbursement.accounts.auth import TokenAuth
 from disbursement.budget.api import router as budget_router
 from disbursement.catalog.api import router as catalog_router
+from disbursement.complaints.api import router as complaints_router
 from disbursement.errors import DomainError
 from disbursement.payments.api import router as payments_router
+from disbursement.portal.api import router as portal_router
 from disbursement.registry.api import router as registry_router
 from disbursement.rosters.api import router as rosters_router
 from geo.api import router as geo_router
@@ -32,6 +34,8 @@ api.add_router("/", rosters_router)
 api.add_router("/", registry_router)
 api.add_router("/", budget_router)
 api.add_router("/", payments_router)
+api.add_router("/", complaints_router)
+api.add_router("/", portal_router)
 
 
 def _error(request, status: int, code: str, message: str, field: str | None = None, **extra):

@@ -169,6 +169,13 @@ PAYMENT_RETURN_DAYS = env_int("PAYMENT_RETURN_DAYS", 30)
 # Dotted path of the class that sends notices to residents (disbursement.notifications.senders).
 NOTIFICATION_SENDER = env_str("NOTIFICATION_SENDER", "disbursement.notifications.senders.LogSender")
 
+# Key of the HMAC signature on the public feed (X-OneCard-Signature); the supervision platform holds it too.
+FEED_SIGNING_KEY = env_str("FEED_SIGNING_KEY", SECRET_KEY)
+# Public self-lookup limits: per client per 10 minutes, per looked-up ID per hour, wrong pairs before a challenge.
+PORTAL_LIMIT_PER_CLIENT = env_int("PORTAL_LIMIT_PER_CLIENT", 20)
+PORTAL_LIMIT_PER_ID = env_int("PORTAL_LIMIT_PER_ID", 5)
+PORTAL_CHALLENGE_AFTER_FAILURES = env_int("PORTAL_CHALLENGE_AFTER_FAILURES", 3)
+
 # Sort/hash memory for the set-based joins of one roster import (PostgreSQL SET LOCAL work_mem).
 IMPORT_WORK_MEM = env_str("IMPORT_WORK_MEM", "256MB")
 

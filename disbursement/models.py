@@ -4,6 +4,7 @@ from disbursement.accounts.models import ApiToken, User
 from disbursement.audit.models import AuditEvent
 from disbursement.budget.models import Indicator, LedgerEntry
 from disbursement.catalog.models import CatalogRelease, Category, Item
+from disbursement.complaints.models import Complaint  # noqa: F401
 from disbursement.notifications.models import Notice
 from disbursement.payments.models import BankFile, Payment
 from disbursement.registry.models import Card, DeathRecord, Household, LandContract, Person, VillageCadre

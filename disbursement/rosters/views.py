@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
+from disbursement.complaints.selectors import roster_objections
 from disbursement.errors import DomainError, NotFound
 from disbursement.rosters import reports, selectors, services, workflow
 from geo.models import Region, RegionLevel
@@ -133,6 +134,7 @@ def roster_detail(request, roster_id: int):
         "village": village, "actions": workflow.roster_next_actions(actor=request.user, roster=roster),
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
+        "objections": roster_objections(roster_id=roster.pk),
         "is_finance": request.user.role == Role.COUNTY_FINANCE,
         "handles_failures": request.user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE),
     })

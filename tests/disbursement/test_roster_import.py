@@ -99,11 +99,13 @@ def test_every_reason_is_reported_with_row_and_field_and_nothing_is_written():
     before = counts()
 
     repeated_id = id_number()
+    valid = id_number()
+    wrong_check = valid[:17] + ("1" if valid[17] != "1" else "2")
     good_card = card_number()
     broken_luhn = good_card[:-1] + str((int(good_card[-1]) + 1) % 10)
     rows = [
         roster_row("好人", id_number(), card_number(), V1),                                  # 1 fine
-        roster_row("错校验", id_number()[:17] + "0", card_number(), V1),                     # 2
+        roster_row("错校验", wrong_check, card_number(), V1),                               # 2
         roster_row("错日期", id_number(birth="19800230"), card_number(), V1),                 # 3
         roster_row("错地区", id_number(prefix="999999"), card_number(), V1),                  # 4
         roster_row("错卡号", id_number(), broken_luhn, V1),                                   # 5

@@ -1,0 +1,112 @@
+"""Abuse resistance for the public lookup: fixed-window counters in Django's cache (Redis in production).
+
+Limits (per fixed window, counted on every attempt, before any lookup runs):
+- per client IP:        PORTAL_LIMIT_PER_CLIENT lookups per IP_WINDOW seconds (20 / 10 minutes);
+- per looked-up ID:     PORTAL_LIMIT_PER_ID lookups per ID_WINDOW seconds (5 / hour), whichever IP asks — this is what
+                        stops a botnet from walking one person's name through many addresses;
+- challenge:            after PORTAL_CHALLENGE_AFTER_FAILURES wrong pairs from one IP within IP_WINDOW, every lookup
+                        from it must answer a single-use arithmetic challenge issued in the previous response.
+
+The client IP is REMOTE_ADDR. Behind a reverse proxy, the proxy must put the real client address there
+(e.g. nginx `real_ip` / a trusted-proxy middleware); X-Forwarded-For is deliberately not read, since any
+client can send one and would get a fresh budget with every request.
+
+Cache keys never hold a name, an ID number or an IP in clear: they hold a keyed hash (the ID's blind index
+re-hashed under a portal-only key, so a cache dump cannot be joined to the register's id_hash column either).
+"""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+
+from disbursement.errors import DomainError
+
+# The numbers are settings (PORTAL_LIMIT_PER_CLIENT, PORTAL_LIMIT_PER_ID, PORTAL_CHALLENGE_AFTER_FAILURES;
+# defaults 20, 5, 3); the windows are fixed here.
+IP_WINDOW = 10 * 60
+ID_WINDOW = 60 * 60
+CHALLENGE_TTL = 5 * 60
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+class ChallengeRequired(DomainError):
+    """Too many wrong pairs from this client: answer `challenge` and send its id and answer with the lookup."""
+
+    status = 428
+    code = "challenge_required"
+
+    def __init__(self, message: str, *, challenge: dict):
+        super().__init__(message)
+        self.challenge = challenge
+
+
+def _token(kind: str, value: bytes) -> str:
+    key = hashlib.blake2b(settings.SECRET_KEY.encode(), person=b"portal-limits", digest_size=32).digest()
+    return hmac.new(key, kind.encode() + b":" + value, hashlib.sha256).hexdigest()[:32]
+
+
+def _ip_key(kind: str, client_ip: str) -> str:
+    return f"portal:{kind}:{_token('ip', client_ip.encode())}"
+
+
+def _hit(key: str, window: int) -> int:
+    """Atomic count within a fixed window that starts at the first hit: add() creates the key with its
+    expiry only if absent, incr() is atomic in Redis. If the key expired between the two, start again."""
+    for _attempt in range(3):
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key)
+        except ValueError:
+            continue
+    return cache.incr(key)
+
+
+def challenge_issue(*, client_ip: str) -> dict:
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    challenge_id = secrets.token_urlsafe(16)
+    cache.set(f"portal:challenge:{challenge_id}", {"answer": a + b, "client": _token("ip", client_ip.encode())},
+              timeout=CHALLENGE_TTL)
+    return {"id": challenge_id, "question": f"{a} + {b} = ?"}
+
+
+def _challenge_passed(*, client_ip: str, challenge_id: str | None, answer: str | None) -> bool:
+    if not challenge_id or answer is None:
+        return False
+    key = f"portal:challenge:{challenge_id[:64]}"
+    stored = cache.get(key)
+    # delete() reports whether this call removed the key: of two concurrent uses, exactly one gets True.
+    if stored is None or not cache.delete(key):
+        return False
+    return stored["client"] == _token("ip", client_ip.encode()) and str(answer).strip() == str(stored["answer"])
+
+
+def lookup_admit(*, client_ip: str, id_index: uuid.UUID, challenge_id: str | None = None,
+                 challenge_answer: str | None = None) -> None:
+    """Count one lookup attempt and refuse it when over a limit or when a required challenge is not answered."""
+    if _hit(_ip_key("ip", client_ip), IP_WINDOW) > settings.PORTAL_LIMIT_PER_CLIENT:
+        raise RateLimited("查询过于频繁，请 10 分钟后再试。 / Too many lookups from your network; "
+                          "try again in 10 minutes.")
+    failures = cache.get(_ip_key("fail", client_ip)) or 0
+    if failures >= settings.PORTAL_CHALLENGE_AFTER_FAILURES and not _challenge_passed(
+            client_ip=client_ip, challenge_id=challenge_id, answer=challenge_answer):
+        raise ChallengeRequired("请先回答验证问题。 / Answer the question to continue.",
+                                challenge=challenge_issue(client_ip=client_ip))
+    if _hit(f"portal:id:{_token('id', id_index.bytes)}", ID_WINDOW) > settings.PORTAL_LIMIT_PER_ID:
+        raise RateLimited("该身份证号查询次数过多，请 1 小时后再试。 / This ID number has been looked up too "
+                          "often; try again in an hour.")
+
+
+def lookup_settle(*, client_ip: str, matched: bool) -> dict | None:
+    """After the lookup: count a wrong pair; return the challenge the next lookup must answer, if any.
+    One cache round trip either way, so a match and a miss take the same time."""
+    key = _ip_key("fail", client_ip)
+    failures = (cache.get(key) or 0) if matched else _hit(key, IP_WINDOW)
+    return challenge_issue(client_ip=client_ip) if failures >= settings.PORTAL_CHALLENGE_AFTER_FAILURES else None
