@@ -76,3 +76,11 @@ def table_copy(cursor, table: str, frame: pd.DataFrame, *, text_columns: tuple[s
     quoted = pd.DataFrame(frame)
     quoted.columns = [f'"{column}"' for column in frame.columns]
     stage_fill(cursor, table, quoted, text_columns=tuple(f'"{column}"' for column in text_columns))
+
+
+def tables_analyze(*models) -> None:
+    """Refresh the planner's statistics after a bulk load: a table that grew by a million rows since autovacuum
+    last looked gets plans made for its old size (a lookup then hash-joins whole tables instead of using indexes)."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")

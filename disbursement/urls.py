@@ -3,6 +3,7 @@ from django.urls import path
 
 from disbursement import views
 from disbursement.budget import views as budget_views
+from disbursement.complaints import views as complaint_views
 from disbursement.payments import views as payment_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
@@ -25,6 +26,7 @@ urlpatterns = [
     path("rosters/<int:roster_id>/bank-return/", payment_views.bank_return_upload, name="bank-return-upload"),
     path("bank-files/<int:bank_file_id>/", payment_views.bank_file_download, name="bank-file-download"),
     path("payments/", payment_views.payment_list, name="payment-list"),
+    path("complaints/", complaint_views.complaint_list, name="complaint-list"),
     path("payments/<int:payment_id>/act/", payment_views.payment_act, name="payment-act"),
     path("payments/<str:reference>/", payment_views.payment_trace, name="payment-trace"),
     path("imports/<int:job_id>/", roster_views.import_detail, name="import-detail"),

@@ -47,5 +47,6 @@ def payments_create(*, roster, row_numbers: np.ndarray, funded_by: np.ndarray) -
         created = cursor.rowcount
         if source:
             bulk.stage_drop(cursor, "funding_stage")
+    bulk.tables_analyze(Payment)
     return created
 

@@ -30,6 +30,7 @@ class PersonOut(Schema):
 
 
 class ResidentPaymentOut(Schema):
+    reference: str
     item: str
     period: str
     amount_yuan: str

@@ -50,7 +50,8 @@ def resident_payments(*, name: str, id_number: str) -> dict:
         Payment.objects.filter(person_id=person["id"] if person else -1)
         .exclude(status=PaymentStatus.CANCELLED)
         .order_by("roster__period", "id")
-        .values("status", "amount_fen", "settled_at", "roster__period", "roster__item__name", "village__name")
+        .values("reference", "status", "amount_fen", "settled_at", "roster__period", "roster__item__name",
+                "village__name")
     )
     if person is None:
         return {"payments": [], "totals": [], "person": None}
@@ -67,6 +68,7 @@ def resident_payments(*, name: str, id_number: str) -> dict:
         else:
             paid_fen[year] += 0  # the year is listed even when nothing in it is paid yet
         payments.append({
+            "reference": row["reference"],
             "item": row["roster__item__name"],
             "period": row["roster__period"],
             "amount_yuan": fen_to_yuan(row["amount_fen"]),

@@ -14,16 +14,17 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disbursement import pii
+from disbursement import bulk, pii
 from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
 from disbursement.catalog.models import Item
 from disbursement.errors import PermissionDenied, ValidationFailed
+from disbursement.registry.models import Card, Person
 from disbursement.registry.tabular import TableError, table_read
 from disbursement.rosters import reports
 from disbursement.rosters.checks import roster_check
-from disbursement.rosters.models import ImportJob, ImportKind, ImportStatus, Roster
+from disbursement.rosters.models import ImportJob, ImportKind, ImportStatus, Roster, RosterLine
 from disbursement.rosters.periods import period_bounds
 from disbursement.rosters.persist import roster_persist
 from geo.models import Region, RegionLevel
@@ -136,6 +137,7 @@ def _roster_execute(job: ImportJob) -> None:
             roster = roster_persist(result.rows, item=job.item, township=job.township, period=job.period,
                                     file_sha256=job.file_sha256, created_by=job.uploaded_by)
             ImportJob.objects.filter(pk=job.pk).update(roster=roster)
+            bulk.tables_analyze(Person, Card, RosterLine)
             clock["save"] = time.perf_counter()
             audit_record(actor=job.uploaded_by, action="roster.import", obj=roster, region_code=job.township_id,
                          lines=roster.line_count, total_fen=roster.total_fen, file_sha256=job.file_sha256)
