@@ -53,6 +53,15 @@ def demo_cycle_run(*, fail_rate: float = 0.02, seed: int = 2026, out=print) -> d
                             county_code=county, fiscal_year=year, funding_level="provincial",
                             amount_fen=total * 6 // 5)
     out(f"indicators: {Indicator.objects.count()}")
+    # The last roster publicised in the last item with publicity stays in its window, so the public portal's
+    # village lists have something in publicity to show.
+    publicised = [r for r in rosters if r.item.publicity_days]
+    held_back = publicised[-1] if publicised else None
+    if held_back is not None:
+        rosters.remove(held_back)
+        clerk = _actor(f"clerk_{held_back.township_id[:9]}", Role.TOWNSHIP_CLERK, held_back.township_id)
+        roster_act(actor=clerk, roster_id=held_back.pk, action="start_publicity", publicity_start=today)
+        out(f"roster {held_back.pk} ({held_back.item.name}, {held_back.township.name}) is left in publicity")
     # 2. Publicity (the notice went up long enough ago), township, department and finance approval.
     for roster in rosters:
         clerk = _actor(f"clerk_{roster.township_id[:9]}", Role.TOWNSHIP_CLERK, roster.township_id)
