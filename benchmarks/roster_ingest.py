@@ -31,8 +31,6 @@ ITEM, PERIOD = "0604", "2026"  # 困难群众春节慰问金, 500.00 yuan per ho
 
 
 def roster_file(path: Path, rows: int, seed: int) -> None:
-    import django  # noqa: F401  (villages come from the reference file, not the database)
-
     rng = np.random.default_rng(seed)
     regions = pd.read_csv(_common.ROOT / "geo" / "data" / "hunan_regions.csv", dtype=str)
     villages = regions.loc[regions["parent_code"] == TOWNSHIP, "code"].to_numpy()

@@ -1,6 +1,8 @@
 import itertools
+import uuid
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
@@ -27,6 +29,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The reference data (regions, catalog) is loaded once for the whole run, as in production."""
     with django_db_blocker.unblock():
         call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Every test gets a key prefix of its own on the shared Redis (rate-limit counters, progress, challenges),
+    emptied afterwards, so no count leaks between tests or between runs.
+
+    Not cache.clear(): that is FLUSHDB on the Redis database every concurrent test run (and its Celery broker)
+    shares; deleting our own prefix resets the counters just as well."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    yield
+    backend = getattr(cache, "_cache", None)
+    if backend is not None and hasattr(backend, "get_client"):
+        redis = backend.get_client(write=True)
+        for key in redis.scan_iter(match=f"{prefix}:*"):
+            redis.delete(key)
+    else:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,7 @@ from disbursement.banking import formats
 from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
 from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disbursement.notifications.services import notices_enqueue_many
 from disbursement.payments.models import BankFile, Payment, PaymentStatus
 from disbursement.registry.models import Card
 from disbursement.rosters.models import Roster, RosterStatus
@@ -202,8 +203,6 @@ def roster_settle(*, roster_id: int) -> None:
 def paid_notices_enqueue(*, bank_file_id: int) -> None:
     """One SMS-style notice per paid payment of a bank file, built set-based; running it again adds nothing
     (the payment reference is the notice's deduplication key)."""
-    from disbursement.notifications.services import notices_enqueue_many
-
     bank_file = BankFile.objects.select_related("roster", "roster__item").get(pk=bank_file_id)
     roster = bank_file.roster
     with connection.cursor() as cursor:

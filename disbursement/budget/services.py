@@ -8,7 +8,7 @@ from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
 from disbursement.budget.models import MOVES, FundingLevel, Indicator, LedgerEntry, Movement
-from disbursement.budget.selectors import indicator_available_fen
+from disbursement.budget.selectors import indicator_available_fen, roster_reserved_by_indicator
 from disbursement.catalog.models import Item
 from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from geo.models import Region, RegionLevel
@@ -127,8 +127,6 @@ def roster_allocate(*, roster, amounts: np.ndarray, actor) -> np.ndarray:
 
 def roster_release(*, roster, actor, reference: str) -> None:
     """Give back what a roster still holds reserved (it was returned to the clerk before payment)."""
-    from disbursement.budget.selectors import roster_reserved_by_indicator
-
     for indicator_id, amount in roster_reserved_by_indicator(roster_id=roster.pk).items():
         if amount > 0:
             ledger_move(indicator_id=indicator_id, movement=Movement.RELEASE, amount_fen=amount, actor=actor,

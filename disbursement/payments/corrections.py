@@ -8,6 +8,7 @@ from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
 from disbursement.banking.codes import REASONS
+from disbursement.banking.services import roster_settle
 from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
 from disbursement.errors import Conflict, NotFound, PermissionDenied
@@ -63,8 +64,6 @@ def payment_reissue(*, actor, payment_id: int) -> Payment:
 @transaction.atomic
 def payment_return(*, actor, payment_id: int) -> Payment:
     """Give a failed payment's money back to its indicator (reserved → returned)."""
-    from disbursement.banking.services import roster_settle
-
     payment = _failed(payment_id)
     _clerk_of(actor, payment)
     if payment.status == PaymentStatus.RETURNED:

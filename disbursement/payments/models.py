@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from disbursement.pii import unseal
+
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("approved, awaiting bank file")
@@ -88,6 +90,4 @@ class BankFile(models.Model):
 
     def payment_file_bytes(self) -> bytes:
         """The payment file as the bank gets it; stored sealed, since it carries whole card numbers."""
-        from disbursement.pii import unseal
-
         return unseal(bytes(self.content))

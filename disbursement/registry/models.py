@@ -7,6 +7,8 @@ Personal numbers are never stored in clear: `*_cipher` holds the AES-GCM token (
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from disbursement.pii import mask_name
+
 
 class Household(models.Model):
     village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT,
@@ -58,8 +60,6 @@ class Person(models.Model):
         ]
 
     def __str__(self) -> str:
-        from disbursement.pii import mask_name
-
         return f"{mask_name(self.name)} {self.id_masked}"
 
 

@@ -1,3 +1,4 @@
+import pandas as pd
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -5,6 +6,7 @@ from disbursement import pii
 from disbursement.accounts.roles import Role
 from disbursement.audit.services import audit_record
 from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disbursement.registry import validators
 from disbursement.registry.models import Card, CardStatus, Person
 from disbursement.registry.selectors import person_get
 
@@ -40,10 +42,6 @@ def person_reveal(*, actor, person_id: int, field: str) -> str:
 def card_replace(*, actor, person_id: int, card_number: str, bank: str = "") -> Card:
     """Register a person's new card (after a failed payment, a lost or closed card): the old active card is
     closed, the new one becomes the one card; whole numbers are checked exactly as on import."""
-    import pandas as pd
-
-    from disbursement.registry import validators
-
     if actor is not None and actor.role not in REVEAL_ROLES:
         raise PermissionDenied(_("Only the township clerk or county finance registers cards."))
     person = person_get(actor=actor, person_id=person_id) if actor is not None else Person.objects.get(pk=person_id)
@@ -56,7 +54,7 @@ def card_replace(*, actor, person_id: int, card_number: str, bank: str = "") -> 
     if Card.objects.filter(number_hash=digest).exclude(person=person).exists():
         raise Conflict(_("This card is registered to another person."), field="card_number")
     existing = Card.objects.filter(number_hash=digest, person=person).first()
-    Card.objects.select_for_update().filter(person=person, status=CardStatus.ACTIVE).exclude(
+    Card.objects.filter(person=person, status=CardStatus.ACTIVE).exclude(
         number_hash=digest).update(status=CardStatus.CLOSED)
     if existing:
         Card.objects.filter(pk=existing.pk).update(status=CardStatus.ACTIVE)

@@ -52,3 +52,14 @@ def desk_page(browser):
 @pytest.fixture(autouse=True)
 def reference_data(reference_in_transactional_db):
     """Browser tests run against a live server in another thread, so they need committed data."""
+
+
+def sign_in(page, live_server, username: str) -> None:
+    """Sign in through the Chinese login page, as a clerk would."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")

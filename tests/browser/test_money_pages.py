@@ -7,18 +7,11 @@ from playwright.sync_api import expect
 from disbursement.accounts.roles import Role
 from disbursement.payments.models import BankFile
 from disbursement.rosters.workflow import roster_act
-from tests.conftest import PASSWORD, XIANGTAN_COUNTY, YISUHE_TOWN
+from tests.browser.conftest import sign_in
+from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.test_money_path import accepted_roster, issue
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_finance_approves_a_roster_and_generates_its_bank_file_by_clicking(desk_page, live_server, make_user):
@@ -32,7 +25,7 @@ def test_finance_approves_a_roster_and_generates_its_bank_file_by_clicking(desk_
     roster_act(actor=clerk, roster_id=roster.pk, action="township_approve")
     roster_act(actor=department, roster_id=roster.pk, action="department_approve")
     page = desk_page
-    _sign_in(page, live_server, finance.username)
+    sign_in(page, live_server, finance.username)
     page.goto(f"{live_server.url}/rosters/{roster.pk}/")
     expect(page.locator("#roster-status")).to_have_text("主管部门已审核")
     page.get_by_role("button", name="财政审批并冻结指标").click()

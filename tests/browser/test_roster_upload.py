@@ -3,7 +3,8 @@ import re
 import pytest
 
 from disbursement.accounts.roles import Role
-from tests.conftest import PASSWORD, YISUHE_TOWN
+from tests.browser.conftest import sign_in
+from tests.conftest import YISUHE_TOWN
 from tests.factories import card_number, id_number, roster_csv, roster_row
 
 pytestmark = pytest.mark.browser
@@ -19,19 +20,11 @@ def celery_worker_thread():
         yield worker
 
 
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_a_clerk_uploads_a_roster_watches_it_checked_and_fixes_a_bad_one(phone_page, live_server, make_user,
                                                                           celery_worker_thread, tmp_path):
     clerk = make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN)
     page = phone_page
-    _sign_in(page, live_server, clerk.username)
+    sign_in(page, live_server, clerk.username)
     rows = [roster_row(f"周{i}华", id_number(), card_number(), "430321100001") for i in range(20)]
     bad = [list(row) for row in rows]
     bad[3][8] = "499.00"

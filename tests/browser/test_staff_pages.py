@@ -2,22 +2,15 @@ import pytest
 from playwright.sync_api import expect
 
 from disbursement.accounts.roles import Role
-from tests.conftest import PASSWORD, TANJIASHAN_TOWN, XIANGTAN_COUNTY, YISUHE_TOWN
+from tests.browser.conftest import sign_in
+from tests.conftest import TANJIASHAN_TOWN, XIANGTAN_COUNTY, YISUHE_TOWN
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_a_clerk_signs_in_in_chinese_and_drills_into_own_township_only(phone_page, live_server, make_user):
     clerk = make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN, full_name="易俗河镇经办员")
-    _sign_in(phone_page, live_server, clerk.username)
+    sign_in(phone_page, live_server, clerk.username)
     page = phone_page
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
@@ -35,7 +28,7 @@ def test_a_clerk_signs_in_in_chinese_and_drills_into_own_township_only(phone_pag
 def test_switching_to_english_and_back(desk_page, live_server, make_user):
     finance = make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY)
     page = desk_page
-    _sign_in(page, live_server, finance.username)
+    sign_in(page, live_server, finance.username)
     with page.expect_navigation():
         page.get_by_label("语言").select_option("en")
     expect(page.get_by_role("heading", name="Workbench")).to_be_visible()
@@ -53,7 +46,7 @@ def test_county_finance_sees_its_users_and_the_scoped_admin(desk_page, live_serv
     own = make_user(Role.TOWNSHIP_CLERK, TANJIASHAN_TOWN, full_name="谭家山镇经办员")
     other = make_user(Role.TOWNSHIP_CLERK, "430382100000", full_name="清溪镇经办员")
     page = desk_page
-    _sign_in(page, live_server, finance.username)
+    sign_in(page, live_server, finance.username)
     page.get_by_role("link", name="用户").first.click()
     body = page.locator("main").inner_text()
     assert own.username in body and other.username not in body

@@ -5,12 +5,9 @@ import hashlib
 import hmac
 import json
 import re
-import uuid
 from datetime import date
 
 import pytest
-from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.test import Client
 from django.urls import path
 from ninja import NinjaAPI
@@ -47,24 +44,6 @@ LOOKUP = "/api/v1/public/lookup"
 FEED = "/api/v1/public/feed"
 NAME = "王小明"
 EMPTY = {"payments": [], "totals": [], "person": None}
-
-
-@pytest.fixture(autouse=True)
-def own_cache(settings):
-    """A key prefix of this test's own on the shared Redis, emptied afterwards.
-
-    Not cache.clear(): that is FLUSHDB on the Redis database every concurrent test run (and its Celery broker)
-    shares; deleting our own prefix resets the limits just as well."""
-    prefix = f"portal-test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {**django_settings.CACHES["default"], "KEY_PREFIX": prefix}}
-    yield
-    client = getattr(cache, "_cache", None)
-    if client is not None and hasattr(client, "get_client"):
-        redis = client.get_client(write=True)
-        for key in redis.scan_iter(match=f"{prefix}:*"):
-            redis.delete(key)
-    else:
-        cache.clear()
 
 
 @pytest.fixture
