@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from disbursement.accounts.scoping import scoped
@@ -19,7 +20,7 @@ def complaint_track(*, tracking_number: str) -> dict:
     return {
         "kind": row["kind"],
         "status": row["status"],
-        "created_on": row["created_at"].date(),
+        "created_on": timezone.localdate(row["created_at"]),  # the resident's day, Asia/Shanghai
         "answer": row["answer"] if answered else None,
     }
 

@@ -1,10 +1,9 @@
 """Complaints and publicity objections: submitted and followed by the public, routed by region to the staff
 who answer them. The router is mounted here on a test API (the project's api.py mounts it separately)."""
 
-from datetime import date
-
 import pytest
 from django.urls import path
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
@@ -76,7 +75,7 @@ def test_a_complaint_about_a_paid_payment_is_answered_by_the_city_supervisor(peo
 
     track = client.post("/api/v1/public/complaints/track", {"tracking_number": number.lower()},
                         content_type="application/json")
-    assert track.json() == {"kind": "complaint", "status": "received", "created_on": str(date.today()),
+    assert track.json() == {"kind": "complaint", "status": "received", "created_on": str(timezone.localdate()),
                             "answer": None}
 
     city = api_client(people["city_supervisor"])
