@@ -102,35 +102,51 @@ class Card(models.Model):
         return self.number_masked
 
 
-class DeathRecord(models.Model):
-    """A death registration (civil affairs / public security / health); joined to persons by ID index."""
+class SideRecord(models.Model):
+    """A row of a side register (deaths, cadres, land, payroll, vehicles, enterprises, pensions, moves).
 
-    id_hash = models.UUIDField(_("ID number index"), unique=True)
+    Each register is imported as a file that covers one region (`scope`): importing it again for that region
+    replaces that region's rows of that register (a snapshot, not a log). The whole ID is encrypted like any
+    other, found through its blind index, shown masked.
+    """
+
+    id_hash = models.UUIDField(_("ID number index"), db_index=True)
+    id_cipher = models.TextField(_("ID number (encrypted)"), blank=True, db_default="")
     id_masked = models.CharField(_("ID number"), max_length=18)
     name = models.CharField(_("name"), max_length=50)
+    scope = models.ForeignKey("geo.Region", verbose_name=_("covered region"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+",
+                              help_text=_("The region the imported file covers; re-importing replaces its rows."))
+    job = models.ForeignKey("disbursement.ImportJob", verbose_name=_("import"), null=True, blank=True,
+                            on_delete=models.SET_NULL, related_name="+", db_constraint=False)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class DeathRecord(SideRecord):
+    """A death registration (civil affairs 殡葬 / public security 户籍注销)."""
+
     died_on = models.DateField(_("date of death"))
     source = models.CharField(_("source"), max_length=100, blank=True)
-    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("death registration")
         verbose_name_plural = _("death registrations")
+        constraints = [models.UniqueConstraint(fields=["scope", "id_hash"], name="death_once_per_scope")]
 
     def __str__(self) -> str:
         return f"{self.id_masked} {self.died_on}"
 
 
-class VillageCadre(models.Model):
-    """A village cadre (村干部) in office; risk rules watch subsidies to cadres and their relatives."""
+class VillageCadre(SideRecord):
+    """A village cadre (村干部); no term end means serving. Rules watch subsidies to cadres and their households."""
 
-    id_hash = models.UUIDField(_("ID number index"), db_index=True)
-    id_masked = models.CharField(_("ID number"), max_length=18)
-    name = models.CharField(_("name"), max_length=50)
     village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
     post = models.CharField(_("post"), max_length=60)
     term_start = models.DateField(_("term start"), null=True, blank=True)
     term_end = models.DateField(_("term end"), null=True, blank=True)
-    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("village cadre")
@@ -141,16 +157,12 @@ class VillageCadre(models.Model):
         return f"{self.id_masked} {self.post}"
 
 
-class LandContract(models.Model):
-    """Contracted farmland (土地承包) of a person; farmland subsidies are checked against its area."""
+class LandContract(SideRecord):
+    """Contracted farmland (土地承包, 确权) of a person; farmland subsidies are checked against its area."""
 
-    id_hash = models.UUIDField(_("ID number index"), db_index=True)
-    id_masked = models.CharField(_("ID number"), max_length=18)
-    name = models.CharField(_("name"), max_length=50)
     village = models.ForeignKey("geo.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
     contract_number = models.CharField(_("contract number"), max_length=60)
     area_milli_mu = models.BigIntegerField(_("area (1/1000 mu)"))
-    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("land contract")
@@ -159,3 +171,92 @@ class LandContract(models.Model):
 
     def __str__(self) -> str:
         return self.contract_number
+
+
+class PayrollRecord(SideRecord):
+    """A person on the public payroll (财政供养人员, 工资统发); no end means still employed."""
+
+    employer = models.CharField(_("employer"), max_length=120)
+    start = models.DateField(_("from"), null=True, blank=True)
+    end = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("public payroll record")
+        verbose_name_plural = _("public payroll records")
+
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.employer}"
+
+
+class Vehicle(SideRecord):
+    """A motor vehicle registered to a person (public security traffic)."""
+
+    plate = models.CharField(_("plate"), max_length=16)
+    vehicle_type = models.CharField(_("vehicle type"), max_length=40)
+    registered_on = models.DateField(_("registered on"))
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.vehicle_type}"
+
+
+class EnterpriseRole(models.TextChoices):
+    LEGAL_REPRESENTATIVE = "legal_representative", _("legal representative")
+    SHAREHOLDER = "shareholder", _("shareholder")
+    SOLE_TRADER = "sole_trader", _("sole trader")
+
+
+class Enterprise(SideRecord):
+    """A person's role in a registered business (market regulation 工商登记)."""
+
+    enterprise = models.CharField(_("enterprise"), max_length=200)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18)
+    role = models.CharField(_("role"), max_length=24, choices=EnterpriseRole.choices)
+
+    class Meta:
+        verbose_name = _("enterprise role")
+        verbose_name_plural = _("enterprise roles")
+
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.credit_code}"
+
+
+class Pension(SideRecord):
+    """A pension being drawn (养老金领取), per month."""
+
+    monthly_fen = models.BigIntegerField(_("monthly pension (fen)"))
+    start = models.DateField(_("from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pension")
+        verbose_name_plural = _("pensions")
+
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.monthly_fen}"
+
+
+class HouseholdMove(SideRecord):
+    """A household registration move (户籍迁移) between regions."""
+
+    from_region = models.ForeignKey("geo.Region", verbose_name=_("moved from"), on_delete=models.DO_NOTHING,
+                                    related_name="+", db_constraint=False)
+    to_region = models.ForeignKey("geo.Region", verbose_name=_("moved to"), on_delete=models.DO_NOTHING,
+                                  related_name="+", db_constraint=False)
+    moved_on = models.DateField(_("moved on"))
+
+    class Meta:
+        verbose_name = _("household move")
+        verbose_name_plural = _("household moves")
+
+    def __str__(self) -> str:
+        return f"{self.id_masked} {self.moved_on}"
+
+
+# The side registers by the KIND that `import_register` takes.
+SIDE_REGISTERS: dict[str, type[SideRecord]] = {
+    "deaths": DeathRecord, "cadres": VillageCadre, "land": LandContract, "payroll": PayrollRecord,
+    "vehicles": Vehicle, "enterprises": Enterprise, "pensions": Pension, "moves": HouseholdMove,
+}

@@ -286,7 +286,8 @@ def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors:
         bulk.stage_create(cursor, STAGE, STAGE_COLUMNS)
         bulk.stage_fill(cursor, STAGE, stage, text_columns=("name", "village_id", "grp", "remark"))
         # One pass over the staged rows with every register table joined once; only rows with a problem return.
-        # (Each join matches at most one row: unique blind indexes, one active card, one line per item+period.)
+        # (Each join matches at most one row: unique blind indexes, one active card, one line per item+period, and
+        # deaths folded per person, since two registers' files may both report one death.)
         found = bulk.rows_fetch(cursor, f"""
             SELECT s.row_number,
                    p.id IS NOT NULL AND (p.name <> s.name OR (s.village_id <> '' AND p.village_id <> s.village_id))
@@ -298,12 +299,13 @@ def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors:
                    l.roster_id
             FROM {STAGE} s
             LEFT JOIN {person} p ON p.id_hash = s.id_hash
-            LEFT JOIN {death} d ON d.id_hash = s.id_hash
+            LEFT JOIN (SELECT id_hash, MIN(died_on) AS died_on FROM {death} GROUP BY id_hash) d
+                   ON d.id_hash = s.id_hash
             LEFT JOIN {card} c ON c.number_hash = s.card_hash
             LEFT JOIN {card} a ON a.person_id = p.id AND a.status = 'active'
             LEFT JOIN {line} l ON l.person_id = p.id AND l.item_id = %s AND l.period = %s AND NOT l.is_void
             WHERE (p.id IS NOT NULL AND (p.name <> s.name OR (s.village_id <> '' AND p.village_id <> s.village_id)))
-               OR p.deceased_on IS NOT NULL OR d.id IS NOT NULL
+               OR p.deceased_on IS NOT NULL OR d.died_on IS NOT NULL
                OR (c.id IS NOT NULL AND (c.person_id <> COALESCE(p.id, -1) OR c.status = 'closed'))
                OR (a.id IS NOT NULL AND s.card_hash IS NOT NULL AND a.number_hash <> s.card_hash)
                OR l.id IS NOT NULL""", [item.code, period])

@@ -8,6 +8,11 @@ class ImportKind(models.TextChoices):
     DEATHS = "deaths", _("death registrations")
     CADRES = "cadres", _("village cadres")
     LAND = "land", _("land contracts")
+    PAYROLL = "payroll", _("public payroll")
+    VEHICLES = "vehicles", _("vehicles")
+    ENTERPRISES = "enterprises", _("enterprise roles")
+    PENSIONS = "pensions", _("pensions")
+    MOVES = "moves", _("household moves")
 
 
 class ImportStatus(models.TextChoices):
@@ -22,7 +27,7 @@ class ImportJob(models.Model):
     """One uploaded file and what became of it. The row *is* the job: a Celery task executes it, and a
     periodic sweep re-queues jobs a lost worker left queued or running."""
 
-    kind = models.CharField(_("kind"), max_length=10, choices=ImportKind.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=ImportKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED,
                               db_index=True)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
