@@ -170,7 +170,9 @@ def roster_lines(request, roster_id: int, filters: Query[LineFilter]):
 class ActionIn(Schema):
     action: str = Field(..., pattern="^(start_publicity|township_approve|department_approve|finance_approve|reject)$")
     reason: str = Field("", max_length=500)
-    publicity_start: date | None = Field(None, description="the day the village notice went up (default today)")
+    notice_posted_on: date | None = Field(None, description="start_publicity: the day the village notice went up; "
+                                         "recorded as information, the window runs from publication")
+    publicity_start: date | None = Field(None, deprecated=True, description="old name of notice_posted_on")
 
 
 class ApprovalOut(Schema):
@@ -187,8 +189,10 @@ class ApprovalOut(Schema):
 
 
 class WorkflowOut(RosterOut):
-    publicity_start: date | None
-    publicity_end: date | None
+    publicity_started_at: datetime | None = Field(None, description="when the roster was published (system clock)")
+    publicity_end: date | None = Field(None, description="the last full day of publicity; township approval from "
+                                                         "the next day on")
+    notice_posted_on: date | None
     rejected_reason: str
     next_actions: list[str]
     history: list[ApprovalOut]
@@ -204,7 +208,8 @@ def _workflow_out(request, roster):
              summary="Move a roster along: publicity, approvals, or back to the clerk with a reason")
 def roster_action(request, roster_id: int, payload: ActionIn):
     roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=payload.action,
-                                 reason=payload.reason, publicity_start=payload.publicity_start)
+                                 reason=payload.reason,
+                                 notice_posted_on=payload.notice_posted_on or payload.publicity_start)
     return _workflow_out(request, selectors.roster_get(actor=request.user, roster_id=roster.pk))
 
 

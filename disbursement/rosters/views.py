@@ -102,16 +102,16 @@ def roster_act(request, roster_id: int):
     """The workflow buttons of the roster page post here; the outcome is shown as a message."""
     if request.method != "POST":
         return redirect("roster-detail", roster_id=roster_id)
-    publicity_start = None
-    if request.POST.get("publicity_start"):
+    notice_posted_on = None
+    if request.POST.get("notice_posted_on"):
         try:
-            publicity_start = date.fromisoformat(request.POST["publicity_start"])
+            notice_posted_on = date.fromisoformat(request.POST["notice_posted_on"])
         except ValueError:
-            messages.error(request, _("The publicity start date is not a date."))
+            messages.error(request, _("The date the notice was posted is not a date."))
             return redirect("roster-detail", roster_id=roster_id)
     try:
         roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=request.POST.get("action", ""),
-                                     reason=request.POST.get("reason", ""), publicity_start=publicity_start)
+                                     reason=request.POST.get("reason", ""), notice_posted_on=notice_posted_on)
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
