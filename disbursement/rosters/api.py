@@ -172,7 +172,7 @@ class ActionIn(Schema):
     reason: str = Field("", max_length=500)
     notice_posted_on: date | None = Field(None, description="start_publicity: the day the village notice went up; "
                                          "recorded as information, the window runs from publication")
-    publicity_start: date | None = Field(None, deprecated=True, description="old name of notice_posted_on")
+    publicity_start: date | None = Field(None, description="deprecated: the old name of notice_posted_on")
 
 
 class ApprovalOut(Schema):
