@@ -1,11 +1,14 @@
 """Builders of money-path data shared by the tests: an accepted roster, an indicator, a roster walked
 through publicity and approvals. They call the services as the system would (actor=None for the import)."""
 
+import threading
 from datetime import date, timedelta
 
+from django.db import connection
 from django.utils import timezone
 
 from disbursement.budget.services import indicator_issue
+from disbursement.errors import DomainError
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
@@ -41,3 +44,27 @@ def through_department(roster, people, today: date | None = None):
     publicity_passed(roster, people["clerk"])
     roster_act(actor=people["clerk"], roster_id=roster.pk, action="township_approve")
     return roster_act(actor=people["department"], roster_id=roster.pk, action="department_approve")
+
+
+def race(targets) -> list[str]:
+    """Run the callables at once, each in its own thread and connection; "ok" or the refusal's class name each,
+    in the order given."""
+    barrier = threading.Barrier(len(targets))
+    outcomes = [""] * len(targets)
+
+    def run(index, target):
+        barrier.wait()
+        try:
+            target()
+            outcomes[index] = "ok"
+        except DomainError as exc:
+            outcomes[index] = type(exc).__name__
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

@@ -75,10 +75,12 @@ def _region_for(*, region_code: str | None, payment: Payment | None, roster: Ros
     return region_code
 
 
+@transaction.atomic
 def complaint_submit(*, kind: str, subject: str, region_code: str | None = None,
                      payment_reference: str | None = None, roster_id: int | None = None,
                      contact_name: str = "", contact_phone: str = "") -> Complaint:
-    """Record a complaint or an objection from the public and return it with its tracking number."""
+    """Record a complaint or an objection from the public and return it with its tracking number. An objection
+    locks its roster's row (after nothing else) while it checks the roster is in publicity and is saved."""
     if kind not in ComplaintKind.values:
         raise ValidationFailed(_("Unknown kind of complaint."), field="kind")
     subject = (subject or "").strip()
@@ -114,6 +116,9 @@ def complaint_submit(*, kind: str, subject: str, region_code: str | None = None,
         if roster is None:
             raise ValidationFailed(_("An objection must name the roster in publicity it objects to."),
                                    field="roster_id")
+        # Locked until the objection is saved: township approval locks the same row before it counts open
+        # objections, so an objection is either counted or refused, never slipped in behind the approval.
+        roster = Roster.objects.select_for_update(no_key=True).only("pk", "township_id", "status").get(pk=roster.pk)
         if roster.status != RosterStatus.PUBLICITY:
             raise ValidationFailed(
                 _("This roster is not in publicity; objections are taken only during publicity. "

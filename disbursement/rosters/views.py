@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from disbursement.accounts.permissions import action_allowed
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
@@ -135,6 +136,6 @@ def roster_detail(request, roster_id: int):
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
         "objections": roster_objections(roster_id=roster.pk),
-        "is_finance": request.user.role == Role.COUNTY_FINANCE,
-        "handles_failures": request.user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE),
+        "is_finance": action_allowed(request.user, "bankfile.generate", region_code=roster.township_id),
+        "handles_failures": action_allowed(request.user, "payment.reissue", region_code=roster.township_id),
     })

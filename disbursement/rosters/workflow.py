@@ -97,7 +97,11 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", notice_p
     if action not in STEPS:
         raise ValidationFailed(_("Unknown action."), field="action")
     now = now or timezone.now()
-    roster = Roster.objects.select_related("item").filter(pk=roster_id).first()
+    rosters = Roster.objects.select_related("item")
+    if action == "township_approve":
+        # Locked before counting open objections; complaint_submit locks it before adding one (see there).
+        rosters = rosters.select_for_update(of=("self",))
+    roster = rosters.filter(pk=roster_id).first()
     refusal = _refusal(actor, roster, action, now=now) if roster else None
     if roster is None or isinstance(refusal, NotFound):
         raise NotFound(_("Roster not found."))

@@ -9,11 +9,12 @@ from django.test import Client
 from django.utils import timezone
 
 from disbursement.accounts.roles import Role
+from disbursement.complaints.models import Complaint
 from disbursement.complaints.services import complaint_answer, complaint_submit
 from disbursement.errors import Conflict
 from disbursement.rosters.models import Roster, RosterStatus
 from disbursement.rosters.workflow import roster_act
-from tests.builders import V1, accepted_roster, publicity_passed
+from tests.builders import V1, accepted_roster, publicity_passed, race
 from tests.conftest import XIANGTAN_CITY, YISUHE_TOWN
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +113,20 @@ def test_the_roster_page_and_the_portal_show_the_enforced_window(clerk, page_cli
     portal = Client().get(f"/public/villages/{V1}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"{start:%Y-%m-%d} – {end}" in portal
     assert f"{published.notice_posted_on:%Y-%m-%d}" not in portal
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_objection_racing_the_approval_is_either_counted_or_refused(reference_in_transactional_db, make_user):
+    clerk = make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN)
+    for _ in range(5):
+        roster = accepted_roster(1)
+        publicity_passed(roster, clerk)
+        approve, object_ = race([
+            lambda r=roster: roster_act(actor=clerk, roster_id=r.pk, action="township_approve"),
+            lambda r=roster: complaint_submit(kind="objection", subject="名单有误。", roster_id=r.pk),
+        ])
+        approved = Roster.objects.get(pk=roster.pk).status == RosterStatus.TOWNSHIP_APPROVED
+        objected = Complaint.objects.filter(roster=roster).exists()
+        # Never both: an approved roster with an objection nobody could weigh.
+        assert (approve, object_, approved, objected) in [("ok", "ValidationFailed", True, False),
+                                                          ("Conflict", "ok", False, True)]
