@@ -71,10 +71,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def action_roles(action: str) -> frozenset[str]:
-    return RULES[action].roles
-
-
 def action_refusal(actor, action: str, *, region_code: str | None = None, department: str | None = None,
                    existing: bool = True, check_region: bool = True) -> NotFound | PermissionDenied | None:
     """Why `actor` may not take `action` on an object in `region_code` (of an item owned by `department`),

@@ -2,6 +2,7 @@ import io
 from datetime import date, datetime
 
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -193,9 +194,14 @@ class WorkflowOut(RosterOut):
     publicity_end: date | None = Field(None, description="the last full day of publicity; township approval from "
                                                          "the next day on")
     notice_posted_on: date | None
+    publicity_start: date | None = Field(None, description="deprecated: the local date of publicity_started_at")
     rejected_reason: str
     next_actions: list[str]
     history: list[ApprovalOut]
+
+    @staticmethod
+    def resolve_publicity_start(roster) -> date | None:
+        return timezone.localdate(roster.publicity_started_at) if roster.publicity_started_at else None
 
 
 def _workflow_out(request, roster):
