@@ -63,6 +63,8 @@ RULES: dict[str, Rule] = {
                             _("Only finance issues and adjusts budget indicators."), superuser=True),
     "indicator.adjust": Rule(frozenset({_FINANCE, Role.PROVINCE_ADMIN}),
                              _("Only finance issues and adjusts budget indicators."), superuser=True),
+    # Complaints: the supervisors of the region (any level above it) and the county's finance and departments.
+    # Township clerks do not, since complaints are often about the township's own handling.
     "complaint.answer": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                              _("Only supervisors and county finance or department staff answer complaints.")),
     "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),

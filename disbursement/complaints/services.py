@@ -24,8 +24,6 @@ TRACKING_PREFIX = "TS"
 TRACKING_LENGTH = 10  # 50 random bits: not guessable, and short enough to read over the phone
 TRACKING_RE = re.compile(rf"^{TRACKING_PREFIX}[{_ALPHABET}]{{{TRACKING_LENGTH}}}$")
 
-# Who answers complaints: the supervisors of the region (any level above it) and the county's finance and
-# departments. Township clerks do not, since complaints are often about the township's own handling.
 CHOSEN_REGION_LEVELS = frozenset({"county", "township", "village"})
 SUBJECT_MAX = 2000
 ANSWER_MAX = 4000
@@ -80,7 +78,7 @@ def complaint_submit(*, kind: str, subject: str, region_code: str | None = None,
                      payment_reference: str | None = None, roster_id: int | None = None,
                      contact_name: str = "", contact_phone: str = "") -> Complaint:
     """Record a complaint or an objection from the public and return it with its tracking number. An objection
-    locks its roster's row (after nothing else) while it checks the roster is in publicity and is saved."""
+    locks its roster's row (the only row it locks) while it checks the roster is in publicity and is saved."""
     if kind not in ComplaintKind.values:
         raise ValidationFailed(_("Unknown kind of complaint."), field="kind")
     subject = (subject or "").strip()
