@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +42,8 @@ end
 def setup(path: Path) -> None:
     _common.database_fresh()
     _common.django_setup()
+    from django.utils import timezone
+
     from disbursement.accounts.roles import Role
     from disbursement.accounts.services import user_create
     from disbursement.budget.services import indicator_issue
@@ -60,7 +62,8 @@ def setup(path: Path) -> None:
     roster = import_job_execute(job_id=job.pk).roster
     indicator_issue(actor=finance, document_number="湘财社〔2026〕1号", item_code="0604", county_code=county,
                     fiscal_year=2026, funding_level="provincial", amount_fen=roster.total_fen)
-    roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity", publicity_start=date.today() - timedelta(9))
+    roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity",
+               now=timezone.now() - timedelta(days=9))  # the benchmark pretends it was published 9 days ago
     roster_act(actor=clerk, roster_id=roster.pk, action="township_approve")
     roster_act(actor=dept, roster_id=roster.pk, action="department_approve")
     roster_act(actor=finance, roster_id=roster.pk, action="finance_approve")

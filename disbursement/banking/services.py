@@ -19,13 +19,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from disbursement import bulk, pii
-from disbursement.accounts.roles import Role
-from disbursement.accounts.scoping import in_jurisdiction
+from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.banking import formats
 from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
-from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disbursement.errors import Conflict, NotFound, ValidationFailed
 from disbursement.notifications.services import notices_enqueue_many
 from disbursement.payments.models import BankFile, Payment, PaymentStatus
 from disbursement.registry.models import Card
@@ -43,22 +42,13 @@ def bank_code(bank: str) -> str:
     return BANK_CODES.get(bank, "OTHER")
 
 
-def _finance_only(actor, roster: Roster) -> None:
-    if actor is None:
-        return
-    if not in_jurisdiction(actor, roster.township_id):
-        raise NotFound(_("Roster not found."))
-    if actor.role != Role.COUNTY_FINANCE:
-        raise PermissionDenied(_("Only county finance exchanges files with the bank."))
-
-
 @transaction.atomic
 def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
     """Payment files for every pending payment of an approved roster, one per agent bank; returns the new ones."""
     roster = Roster.objects.select_for_update().select_related("item").filter(pk=roster_id).first()
     if roster is None:
         raise NotFound(_("Roster not found."))
-    _finance_only(actor, roster)
+    action_check(actor, "bankfile.generate", region_code=roster.township_id, not_found=_("Roster not found."))
     if roster.status not in SENDABLE:
         raise Conflict(_("Only an approved roster goes to the bank."))
     banks = list(Payment.objects.filter(roster=roster, status=PaymentStatus.PENDING)
@@ -112,7 +102,8 @@ def bank_file_download(*, actor, bank_file_id: int) -> BankFile:
     bank_file = BankFile.objects.select_related("roster").filter(pk=bank_file_id).first()
     if bank_file is None:
         raise NotFound(_("Bank file not found."))
-    _finance_only(actor, bank_file.roster)
+    action_check(actor, "bankfile.download", region_code=bank_file.roster.township_id,
+                 not_found=_("Bank file not found."))
     audit_record(actor=actor, action="bankfile.download", obj=bank_file, region_code=bank_file.roster.township_id)
     return bank_file
 
@@ -129,7 +120,8 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
     if bank_file is None:
         raise ValidationFailed(_("The return file answers %(id)s, which is not a payment file of this system.")
                                % {"id": header.payment_file_id}, field="file")
-    _finance_only(actor, bank_file.roster)
+    action_check(actor, "returnfile.import", region_code=bank_file.roster.township_id,
+                 not_found=_("Roster not found."))
     if bank_file.return_sha256 == digest:
         return bank_file  # the same return file again: already reconciled, nothing changes
     if bank_file.return_sha256:

@@ -4,16 +4,13 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from disbursement.accounts.roles import Role
-from disbursement.accounts.scoping import in_jurisdiction
+from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.budget.models import MOVES, FundingLevel, Indicator, LedgerEntry, Movement
 from disbursement.budget.selectors import indicator_available_fen, roster_reserved_by_indicator
 from disbursement.catalog.models import Item
-from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disbursement.errors import Conflict, NotFound, ValidationFailed
 from geo.models import Region, RegionLevel
-
-ISSUERS = frozenset({Role.COUNTY_FINANCE, Role.PROVINCE_ADMIN})
 
 
 def ledger_move(*, indicator_id: int, movement: str, amount_fen: int, actor=None, roster=None,
@@ -21,15 +18,6 @@ def ledger_move(*, indicator_id: int, movement: str, amount_fen: int, actor=None
     debit, credit = MOVES[movement]
     return LedgerEntry.objects.create(indicator_id=indicator_id, movement=movement, debit=debit, credit=credit,
                                       amount_fen=amount_fen, actor=actor, roster=roster, reference=reference)
-
-
-def _check_issuer(actor, county_code: str) -> None:
-    if actor is None:
-        return
-    if actor.role not in ISSUERS and not actor.is_superuser:
-        raise PermissionDenied(_("Only finance issues and adjusts budget indicators."))
-    if not in_jurisdiction(actor, county_code):
-        raise PermissionDenied(_("That county is outside your jurisdiction."))
 
 
 @transaction.atomic
@@ -45,7 +33,7 @@ def indicator_issue(*, actor, document_number: str, item_code: str, county_code:
     county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
     if county is None:
         raise ValidationFailed(_("No county %(code)s.") % {"code": county_code}, field="county")
-    _check_issuer(actor, county.code)
+    action_check(actor, "indicator.issue", region_code=county.code, existing=False)
     try:
         with transaction.atomic():
             indicator = Indicator.objects.create(
@@ -65,9 +53,9 @@ def indicator_issue(*, actor, document_number: str, item_code: str, county_code:
 def indicator_adjust(*, actor, indicator_id: int, delta_fen: int, reason: str) -> Indicator:
     """Raise or lower an indicator; never below what is already reserved, paid or returned."""
     indicator = Indicator.objects.select_for_update().filter(pk=indicator_id).first()
-    if indicator is None or (actor is not None and not in_jurisdiction(actor, indicator.county_id)):
+    if indicator is None:
         raise NotFound(_("Indicator not found."))
-    _check_issuer(actor, indicator.county_id)
+    action_check(actor, "indicator.adjust", region_code=indicator.county_id, not_found=_("Indicator not found."))
     if delta_fen == 0:
         raise ValidationFailed(_("An adjustment must change the amount."), field="delta")
     if not reason.strip():

@@ -2,10 +2,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from disbursement.accounts.permissions import action_check
 from disbursement.accounts.scoping import scoped
-from disbursement.complaints.models import Complaint, ComplaintKind, ComplaintStatus
-from disbursement.complaints.services import ANSWERING_ROLES, TRACKING_RE, tracking_number_normalise
-from disbursement.errors import NotFound, PermissionDenied, ValidationFailed
+from disbursement.complaints.models import OPEN_STATUSES, Complaint, ComplaintKind, ComplaintStatus
+from disbursement.complaints.services import TRACKING_RE, tracking_number_normalise
+from disbursement.errors import NotFound, ValidationFailed
 
 
 def complaint_track(*, tracking_number: str) -> dict:
@@ -28,8 +29,7 @@ def complaint_track(*, tracking_number: str) -> dict:
 def complaint_list(*, actor, status: str | None = None) -> QuerySet[Complaint]:
     """Complaints whose region lies in the actor's subtree: this is how a case reaches the supervisors (and the
     county finance and departments) of the region it concerns."""
-    if not (actor.is_authenticated and actor.is_active and (actor.is_superuser or actor.role in ANSWERING_ROLES)):
-        raise PermissionDenied(_("Only supervisors and county finance or department staff see complaints."))
+    action_check(actor, "complaint.list", check_region=False)
     complaints = scoped(Complaint.objects.select_related("region", "payment"), actor, "region")
     if status:
         if status not in ComplaintStatus.values:
@@ -42,3 +42,9 @@ def roster_objections(*, roster_id: int) -> QuerySet[Complaint]:
     """The objections raised against a roster, oldest first, for its approvers. The caller has already
     fetched the roster through its own jurisdiction check (rosters.selectors.roster_get)."""
     return Complaint.objects.filter(roster_id=roster_id, kind=ComplaintKind.OBJECTION).order_by("created_at", "id")
+
+
+def roster_open_objection_count(*, roster_id: int) -> int:
+    """How many objections to a roster are not answered yet: each holds the roster's township approval."""
+    return Complaint.objects.filter(roster_id=roster_id, kind=ComplaintKind.OBJECTION,
+                                    status__in=OPEN_STATUSES).count()

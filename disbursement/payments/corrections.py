@@ -4,25 +4,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disbursement.accounts.roles import Role
-from disbursement.accounts.scoping import in_jurisdiction
+from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.banking.codes import REASONS
 from disbursement.banking.services import roster_settle
 from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
-from disbursement.errors import Conflict, NotFound, PermissionDenied
+from disbursement.errors import Conflict, NotFound
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.registry.models import Card, CardStatus
-
-
-def _clerk_of(actor, payment: Payment) -> None:
-    if actor is None:
-        return
-    if not in_jurisdiction(actor, payment.roster.township_id):
-        raise NotFound(_("Payment not found."))
-    if actor.role not in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE):
-        raise PermissionDenied(_("Only the township clerk or county finance handles failed payments."))
 
 
 def _failed(payment_id: int) -> Payment:
@@ -37,7 +27,7 @@ def payment_reissue(*, actor, payment_id: int) -> Payment:
     """A new payment to the person's current active card, for the next bank file; the money stays reserved.
     Re-issuing twice gives the same re-issue."""
     payment = _failed(payment_id)
-    _clerk_of(actor, payment)
+    action_check(actor, "payment.reissue", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.REISSUED:
         return payment.reissue
     if payment.status != PaymentStatus.FAILED:
@@ -65,7 +55,7 @@ def payment_reissue(*, actor, payment_id: int) -> Payment:
 def payment_return(*, actor, payment_id: int) -> Payment:
     """Give a failed payment's money back to its indicator (reserved → returned)."""
     payment = _failed(payment_id)
-    _clerk_of(actor, payment)
+    action_check(actor, "payment.return", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.RETURNED:
         return payment
     if payment.status != PaymentStatus.FAILED:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.db.models import Sum
+from django.utils import timezone
 
 from disbursement.accounts.demo import DEMO_PASSWORD
 from disbursement.accounts.models import User
@@ -60,9 +61,11 @@ def demo_cycle_run(*, fail_rate: float = 0.02, seed: int = 2026, out=print) -> d
     if held_back is not None:
         rosters.remove(held_back)
         clerk = _actor(f"clerk_{held_back.township_id[:9]}", Role.TOWNSHIP_CLERK, held_back.township_id)
-        roster_act(actor=clerk, roster_id=held_back.pk, action="start_publicity", publicity_start=today)
+        roster_act(actor=clerk, roster_id=held_back.pk, action="start_publicity", notice_posted_on=today)
         out(f"roster {held_back.pk} ({held_back.item.name}, {held_back.township.name}) is left in publicity")
-    # 2. Publicity (the notice went up long enough ago), township, department and finance approval.
+    # 2. Publicity, township, department and finance approval. The demo pretends each roster was published
+    #    (the system clock, passed to the service as `now`) a day more than its window ago; pages and the
+    #    API cannot do this.
     for roster in rosters:
         clerk = _actor(f"clerk_{roster.township_id[:9]}", Role.TOWNSHIP_CLERK, roster.township_id)
         county = roster.township_id[:6].ljust(12, "0")
@@ -71,7 +74,7 @@ def demo_cycle_run(*, fail_rate: float = 0.02, seed: int = 2026, out=print) -> d
         finance = _actor(f"finance_{county[:6]}", Role.COUNTY_FINANCE, county)
         if roster.item.publicity_days:
             roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity",
-                       publicity_start=today - timedelta(days=roster.item.publicity_days + 1))
+                       now=timezone.now() - timedelta(days=roster.item.publicity_days + 1))
         roster_act(actor=clerk, roster_id=roster.pk, action="township_approve")
         roster_act(actor=department, roster_id=roster.pk, action="department_approve")
         roster_act(actor=finance, roster_id=roster.pk, action="finance_approve")

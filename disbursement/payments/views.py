@@ -11,6 +11,7 @@ from disbursement.banking import services as banking
 from disbursement.errors import DomainError, NotFound
 from disbursement.payments import corrections, selectors
 from disbursement.payments.models import PaymentStatus
+from disbursement.redirects import redirect_next
 
 
 def _outcome(request, run, success: str):
@@ -64,7 +65,7 @@ def payment_act(request, payment_id: int):
     if run is None:
         raise Http404
     _outcome(request, lambda: run(actor=request.user, payment_id=payment_id), _("Done."))
-    return redirect(request.POST.get("next") or "payment-list")
+    return redirect_next(request, "payment-list")
 
 
 @login_required

@@ -2,6 +2,7 @@ import io
 from datetime import date, datetime
 
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -170,7 +171,9 @@ def roster_lines(request, roster_id: int, filters: Query[LineFilter]):
 class ActionIn(Schema):
     action: str = Field(..., pattern="^(start_publicity|township_approve|department_approve|finance_approve|reject)$")
     reason: str = Field("", max_length=500)
-    publicity_start: date | None = Field(None, description="the day the village notice went up (default today)")
+    notice_posted_on: date | None = Field(None, description="start_publicity: the day the village notice went up; "
+                                         "recorded as information, the window runs from publication")
+    publicity_start: date | None = Field(None, description="deprecated: the old name of notice_posted_on")
 
 
 class ApprovalOut(Schema):
@@ -187,11 +190,18 @@ class ApprovalOut(Schema):
 
 
 class WorkflowOut(RosterOut):
-    publicity_start: date | None
-    publicity_end: date | None
+    publicity_started_at: datetime | None = Field(None, description="when the roster was published (system clock)")
+    publicity_end: date | None = Field(None, description="the last full day of publicity; township approval from "
+                                                         "the next day on")
+    notice_posted_on: date | None
+    publicity_start: date | None = Field(None, description="deprecated: the local date of publicity_started_at")
     rejected_reason: str
     next_actions: list[str]
     history: list[ApprovalOut]
+
+    @staticmethod
+    def resolve_publicity_start(roster) -> date | None:
+        return timezone.localdate(roster.publicity_started_at) if roster.publicity_started_at else None
 
 
 def _workflow_out(request, roster):
@@ -204,7 +214,8 @@ def _workflow_out(request, roster):
              summary="Move a roster along: publicity, approvals, or back to the clerk with a reason")
 def roster_action(request, roster_id: int, payload: ActionIn):
     roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=payload.action,
-                                 reason=payload.reason, publicity_start=payload.publicity_start)
+                                 reason=payload.reason,
+                                 notice_posted_on=payload.notice_posted_on or payload.publicity_start)
     return _workflow_out(request, selectors.roster_get(actor=request.user, roster_id=roster.pk))
 
 

@@ -89,8 +89,13 @@ class Roster(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=RosterStatus.choices,
                               default=RosterStatus.VALIDATED)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
-    publicity_start = models.DateField(_("publicity from"), null=True, blank=True)
-    publicity_end = models.DateField(_("publicity until"), null=True, blank=True)
+    # The window residents are owed runs from the moment the roster was published (the system's clock), never
+    # from a date someone typed; the notice date is kept beside it as information only.
+    publicity_started_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    publicity_end = models.DateField(_("publicity until"), null=True, blank=True,
+                                     help_text=_("The last full day of publicity; township approval from the next "
+                                                 "day on."))
+    notice_posted_on = models.DateField(_("village notice posted on"), null=True, blank=True)
     rejected_reason = models.TextField(_("reason returned"), blank=True)
     line_count = models.PositiveIntegerField(_("lines"))
     total_fen = models.BigIntegerField(_("total (fen)"))

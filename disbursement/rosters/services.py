@@ -15,11 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from disbursement import bulk, pii
-from disbursement.accounts.roles import Role
-from disbursement.accounts.scoping import in_jurisdiction
+from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.catalog.models import Item
-from disbursement.errors import PermissionDenied, ValidationFailed
+from disbursement.errors import ValidationFailed
 from disbursement.registry.models import Card, Person
 from disbursement.registry.tabular import TableError, table_read
 from disbursement.rosters import reports
@@ -32,7 +31,6 @@ from geo.models import Region, RegionLevel
 logger = logging.getLogger(__name__)
 
 FIRST_ERRORS_KEPT = 1000
-UPLOAD_ROLES = {Role.TOWNSHIP_CLERK, Role.PROVINCE_ADMIN}
 
 
 class _Rejected(Exception):
@@ -66,11 +64,7 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
     township = Region.objects.filter(code=township_code, level=RegionLevel.TOWNSHIP).first()
     if township is None:
         raise ValidationFailed(_("No township %(code)s.") % {"code": township_code}, field="township")
-    if actor is not None:
-        if actor.role not in UPLOAD_ROLES and not actor.is_superuser:
-            raise PermissionDenied(_("Only township clerks upload rosters."))
-        if not in_jurisdiction(actor, township.code):
-            raise PermissionDenied(_("That township is outside your jurisdiction."))
+    action_check(actor, "roster.upload", region_code=township.code, existing=False)
     period_bounds(period, item.frequency)
     data = content if isinstance(content, bytes) else content.read()
     job = ImportJob(kind=ImportKind.ROSTER, file_name=Path(file_name).name[:255], item=item, township=township,

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from disbursement.accounts.permissions import action_allowed
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
@@ -102,16 +103,16 @@ def roster_act(request, roster_id: int):
     """The workflow buttons of the roster page post here; the outcome is shown as a message."""
     if request.method != "POST":
         return redirect("roster-detail", roster_id=roster_id)
-    publicity_start = None
-    if request.POST.get("publicity_start"):
+    notice_posted_on = None
+    if request.POST.get("notice_posted_on"):
         try:
-            publicity_start = date.fromisoformat(request.POST["publicity_start"])
+            notice_posted_on = date.fromisoformat(request.POST["notice_posted_on"])
         except ValueError:
-            messages.error(request, _("The publicity start date is not a date."))
+            messages.error(request, _("The date the notice was posted is not a date."))
             return redirect("roster-detail", roster_id=roster_id)
     try:
         roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=request.POST.get("action", ""),
-                                     reason=request.POST.get("reason", ""), publicity_start=publicity_start)
+                                     reason=request.POST.get("reason", ""), notice_posted_on=notice_posted_on)
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
@@ -135,6 +136,6 @@ def roster_detail(request, roster_id: int):
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
         "objections": roster_objections(roster_id=roster.pk),
-        "is_finance": request.user.role == Role.COUNTY_FINANCE,
-        "handles_failures": request.user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE),
+        "is_finance": action_allowed(request.user, "bankfile.generate", region_code=roster.township_id),
+        "handles_failures": action_allowed(request.user, "payment.reissue", region_code=roster.township_id),
     })

@@ -1,5 +1,4 @@
 import re
-from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +7,7 @@ from disbursement.accounts.roles import Role
 from disbursement.payments.models import BankFile
 from disbursement.rosters.workflow import roster_act
 from tests.browser.conftest import sign_in
+from tests.builders import publicity_passed
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.test_money_path import accepted_roster, issue
 
@@ -20,8 +20,7 @@ def test_finance_approves_a_roster_and_generates_its_bank_file_by_clicking(desk_
     finance = make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY)
     issue(1_000_000)
     roster = accepted_roster(3)
-    roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity",
-               publicity_start=date.today() - timedelta(days=6))
+    publicity_passed(roster, clerk)
     roster_act(actor=clerk, roster_id=roster.pk, action="township_approve")
     roster_act(actor=department, roster_id=roster.pk, action="department_approve")
     page = desk_page

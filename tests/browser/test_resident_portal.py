@@ -2,7 +2,7 @@
 complaint and follows it. No whole personal number is ever in a page's HTML."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +14,7 @@ from disbursement.complaints.models import Complaint
 from disbursement.complaints.services import complaint_answer
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
+from tests.builders import publicity_passed
 from tests.conftest import XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.test_money_path import issue
 from tests.factories import card_number, id_number, roster_csv, roster_row
@@ -33,8 +34,7 @@ def resident(make_user):
     job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="r.csv", item_code="0604",
                                township_code=YISUHE_TOWN, period="2026", enqueue=False)
     roster = import_job_execute(job_id=job.pk).roster
-    roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity",
-               publicity_start=date.today() - timedelta(days=6))
+    publicity_passed(roster, clerk)
     roster_act(actor=clerk, roster_id=roster.pk, action="township_approve")
     roster_act(actor=department, roster_id=roster.pk, action="department_approve")
     roster_act(actor=finance, roster_id=roster.pk, action="finance_approve")

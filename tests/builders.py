@@ -1,0 +1,70 @@
+"""Builders of money-path data shared by the tests: an accepted roster, an indicator, a roster walked
+through publicity and approvals. They call the services as the system would (actor=None for the import)."""
+
+import threading
+from datetime import date, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from disbursement.budget.services import indicator_issue
+from disbursement.errors import DomainError
+from disbursement.rosters.services import import_job_execute, roster_import_submit
+from disbursement.rosters.workflow import roster_act
+from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
+from tests.factories import card_number, id_number, roster_csv, roster_row
+
+ITEM = "0604"  # 困难群众春节慰问金: 500.00 yuan per household, once, civil affairs, 5 days of publicity
+V1 = "430321100001"
+
+
+def accepted_roster(rows: int = 3, period: str = "2026"):
+    content = roster_csv([roster_row(f"孙{i}", id_number(), card_number(), V1) for i in range(rows)])
+    job = roster_import_submit(actor=None, content=content, file_name="r.csv", item_code=ITEM,
+                               township_code=YISUHE_TOWN, period=period, enqueue=False)
+    job = import_job_execute(job_id=job.pk)
+    assert job.roster, job.errors
+    return job.roster
+
+
+def issue(amount_fen: int, number: str = "湘财社〔2026〕1号", year: int = 2026):
+    return indicator_issue(actor=None, document_number=number, item_code=ITEM, county_code=XIANGTAN_COUNTY,
+                           fiscal_year=year, funding_level="provincial", amount_fen=amount_fen)
+
+
+def publicity_passed(roster, clerk):
+    """Publish the roster as if it had happened a day more than its window ago (the service's clock; pages and
+    the API cannot do this), so township approval is due now."""
+    days = roster.item.publicity_days
+    return roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity",
+                      now=timezone.now() - timedelta(days=days + 1))
+
+
+def through_department(roster, people, today: date | None = None):
+    publicity_passed(roster, people["clerk"])
+    roster_act(actor=people["clerk"], roster_id=roster.pk, action="township_approve")
+    return roster_act(actor=people["department"], roster_id=roster.pk, action="department_approve")
+
+
+def race(targets) -> list[str]:
+    """Run the callables at once, each in its own thread and connection; "ok" or the refusal's class name each,
+    in the order given."""
+    barrier = threading.Barrier(len(targets))
+    outcomes = [""] * len(targets)
+
+    def run(index, target):
+        barrier.wait()
+        try:
+            target()
+            outcomes[index] = "ok"
+        except DomainError as exc:
+            outcomes[index] = type(exc).__name__
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
