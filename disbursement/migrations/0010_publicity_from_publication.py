@@ -19,7 +19,7 @@ def publicity_restart(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disbursement', '0008_complaints'),
+        ('disbursement', '0009_side_registers_and_alerts'),
     ]
 
     operations = [
