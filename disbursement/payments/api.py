@@ -103,9 +103,16 @@ def payment_trace(request, reference: str):
     return selectors.payment_trace(actor=request.user, reference=reference)
 
 
-@router.post("/payments/{payment_id}/reissue", response=PaymentOut, summary="Re-issue a failed payment")
-def payment_reissue(request, payment_id: int):
-    return corrections.payment_reissue(actor=request.user, payment_id=payment_id)
+@router.post("/payments/{payment_id}/reissue", response=PaymentOut,
+             summary="Re-issue a failed payment; with a body, register the corrected card first (one transaction)",
+             description="Without a body the re-issue goes to the payee's active card. Failures about the card "
+                         "itself (R01, R04, R06) answer 409 unless the active card is another one: send "
+                         "`{card_number, bank}` to register the corrected card and re-issue to it in one step.")
+def payment_reissue(request, payment_id: int, payload: CardIn | None = None):
+    if payload is None:
+        return corrections.payment_reissue(actor=request.user, payment_id=payment_id)
+    return corrections.payment_reissue_to_card(actor=request.user, payment_id=payment_id,
+                                               card_number=payload.card_number, bank=payload.bank)
 
 
 @router.post("/payments/{payment_id}/return", response=PaymentOut,
