@@ -3,13 +3,14 @@ one person with masked numbers and the name correction form."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from disbursement.accounts.roles import Role
-from disbursement.errors import DomainError, NotFound
+from disbursement.errors import DomainError, NotFound, PermissionDenied
 from disbursement.registry import selectors, services
 from disbursement.registry.models import CardStatus
 from geo.models import Region, RegionLevel
@@ -48,6 +49,8 @@ def person_detail(request, person_id: int):
                                    reason=request.POST.get("reason", ""))
         except NotFound:
             raise Http404 from None
+        except PermissionDenied:
+            raise DjangoPermissionDenied from None
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
