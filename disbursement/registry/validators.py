@@ -82,7 +82,7 @@ ERROR_MESSAGES: dict[str, str] = {
         "This card number fails the card check digit (a digit was mistyped or two were swapped); check it "
         "against the card or the bank passbook."
     ),
-    "name.required": _("The name is empty."),
+    "name.required": _("The name is empty; enter the name as on the ID card or passport."),
     "name.too_long": _("The name is longer than 50 characters."),
     "name.formula": _("A name may not start with =, +, - or @ (spreadsheet formula)."),
     "name.control_character": _(
