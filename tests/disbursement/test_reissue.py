@@ -20,7 +20,8 @@ from disbursement.budget.verification import ledger_findings
 from disbursement.errors import Conflict, ValidationFailed
 from disbursement.payments.corrections import payment_reissue, payment_reissue_to_card
 from disbursement.payments.models import Payment, PaymentStatus
-from disbursement.registry.models import Card, CardStatus
+from disbursement.registry.models import Card, CardStatus, Person
+from disbursement.registry.services import person_rename
 from disbursement.rosters.workflow import roster_act
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.test_money_path import accepted_roster, issue, through_department
@@ -109,6 +110,18 @@ def test_other_reasons_reissue_to_the_same_card_in_one_click(people, code):
     [failed] = failed_payments(people, [code])
     again = payment_reissue(actor=people["clerk"], payment_id=failed.pk)
     assert again.card_id == failed.card_id and again.status == PaymentStatus.PENDING and again.attempt == 2
+
+
+def test_a_reissue_after_a_name_mismatch_carries_the_corrected_register_name(people):
+    mismatch, legacy = failed_payments(people, ["R02", "R02"])
+    person_rename(actor=people["clerk"], person_id=mismatch.person_id, name="孙淼", reason="核对身份证")
+    again = payment_reissue(actor=people["clerk"], payment_id=mismatch.pk)
+    mismatch.refresh_from_db()
+    assert again.payee_name == "孙淼" and mismatch.payee_name != "孙淼"  # the failed payment keeps its frozen name
+    # A register name from before the name rule is refused here, not by the bank file of the whole batch.
+    Person.objects.filter(pk=legacy.person_id).update(name="孙,二")
+    with pytest.raises(Conflict, match="correct the name first"):
+        payment_reissue(actor=people["clerk"], payment_id=legacy.pk)
 
 
 def test_a_refused_corrected_card_leaves_the_register_and_the_payment_as_they_were(people, api_client):
