@@ -94,8 +94,9 @@ def payment_reissue_to_card(*, actor, payment_id: int, card_number: str, bank: s
     they were. Submitted twice (or twice at once) it registers and re-issues once: the second call finds the
     payment re-issued and returns that re-issue without touching the register.
 
-    Locks, in this order: the failed payment row, then the person's card rows (card_replace's UPDATE) — the
-    same order as `payment_reissue`, which locks the payment before reading cards."""
+    Locks, in this order: the failed payment row, then the person's card rows (card_replace's UPDATE), then the
+    audit chain (card_replace's record, held to the commit; the re-issue's record is the last write) — the order
+    of `payment_reissue` and of the return-file import: payments before the chain."""
     payment = _failed(payment_id)
     _clerk_of(actor, payment)
     if payment.status == PaymentStatus.REISSUED:
