@@ -32,4 +32,5 @@ urlpatterns = [
     path("imports/<int:job_id>/", roster_views.import_detail, name="import-detail"),
     path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
     path("register/", registry_views.person_search, name="person-search"),
+    path("registry/persons/<int:person_id>/", registry_views.person_detail, name="person-detail"),
 ]

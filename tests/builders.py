@@ -12,14 +12,14 @@ from disbursement.errors import DomainError
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 ITEM = "0604"  # 困难群众春节慰问金: 500.00 yuan per household, once, civil affairs, 5 days of publicity
 V1 = "430321100001"
 
 
 def accepted_roster(rows: int = 3, period: str = "2026"):
-    content = roster_csv([roster_row(f"孙{i}", id_number(), card_number(), V1) for i in range(rows)])
+    content = roster_csv([roster_row(han_name("孙", i), id_number(), card_number(), V1) for i in range(rows)])
     job = roster_import_submit(actor=None, content=content, file_name="r.csv", item_code=ITEM,
                                township_code=YISUHE_TOWN, period=period, enqueue=False)
     job = import_job_execute(job_id=job.pk)

@@ -36,6 +36,11 @@ def card_number(bin_: str = "622848", seq: int | None = None, length: int = 19) 
     return luhn_complete(f"{bin_}{seq:0{length - len(bin_) - 1}d}")
 
 
+def han_name(surname: str, serial: int, suffix: str = "") -> str:
+    """A name the import accepts (no digits): 孙 and 12 give 孙一二."""
+    return surname + "".join("零一二三四五六七八九"[int(d)] for d in str(serial)) + suffix
+
+
 HEADER = [
     "姓名", "身份证号", "社保卡号", "开户银行", "村(社区)代码", "村民小组", "数量", "标准", "金额", "联系电话", "备注",
 ]

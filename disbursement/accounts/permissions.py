@@ -57,6 +57,8 @@ RULES: dict[str, Rule] = {
                            _("Only the township clerk or county finance handles failed payments.")),
     # Whole personal numbers: the clerk who pays the person and the finance office that answers to the bank.
     "person.reveal": Rule(frozenset({_CLERK, _FINANCE}), _("Your role sees personal numbers masked only.")),
+    # The register's names: the clerk who knows the person and uploads the township's rosters.
+    "person.rename": Rule(frozenset({_CLERK}), _("Only the township clerk corrects names in the register.")),
     "card.register": Rule(frozenset({_CLERK, _FINANCE}),
                           _("Only the township clerk or county finance registers cards.")),
     "indicator.issue": Rule(frozenset({_FINANCE, Role.PROVINCE_ADMIN}),

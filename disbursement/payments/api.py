@@ -1,7 +1,9 @@
 from datetime import datetime
 
+import pydantic
 from django.http import HttpResponse
 from ninja import Field, File, Query, Router, Schema
+from ninja.errors import ValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -103,9 +105,30 @@ def payment_trace(request, reference: str):
     return selectors.payment_trace(actor=request.user, reference=reference)
 
 
-@router.post("/payments/{payment_id}/reissue", response=PaymentOut, summary="Re-issue a failed payment")
+def _corrected_card(request) -> CardIn | None:
+    """The re-issue's optional body. Declared by hand: django-ninja has no optional JSON body, and no body, `{}`
+    or a form post without fields must stay the plain one-click re-issue."""
+    if request.content_type != "application/json" or request.body.strip() in (b"", b"{}", b"null"):
+        return None
+    try:
+        return CardIn.model_validate_json(request.body)
+    except pydantic.ValidationError as exc:
+        raise ValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]) from None
+
+
+@router.post("/payments/{payment_id}/reissue", response=PaymentOut,
+             summary="Re-issue a failed payment; with a body, register the corrected card first (one transaction)",
+             description="Without a body the re-issue goes to the payee's active card. Failures about the card "
+                         "itself (R01, R04, R06) answer 409 unless the active card is another one: send "
+                         "`{card_number, bank}` to register the corrected card and re-issue to it in one step.",
+             openapi_extra={"requestBody": {"required": False, "content": {
+                 "application/json": {"schema": CardIn.model_json_schema()}}}})
 def payment_reissue(request, payment_id: int):
-    return corrections.payment_reissue(actor=request.user, payment_id=payment_id)
+    card = _corrected_card(request)
+    if card is None:
+        return corrections.payment_reissue(actor=request.user, payment_id=payment_id)
+    return corrections.payment_reissue_to_card(actor=request.user, payment_id=payment_id,
+                                               card_number=card.card_number, bank=card.bank)
 
 
 @router.post("/payments/{payment_id}/return", response=PaymentOut,

@@ -61,7 +61,14 @@ def payment_act(request, payment_id: int):
     if request.method != "POST":
         raise Http404
     action = request.POST.get("action")
-    run = {"reissue": corrections.payment_reissue, "return": corrections.payment_return}.get(action)
+    card_number = request.POST.get("card_number", "").strip()
+    if action == "reissue" and card_number:
+        # The card number is used here and dropped: never echoed into a message, a log line or the next page.
+        def run(*, actor, payment_id):
+            return corrections.payment_reissue_to_card(actor=actor, payment_id=payment_id, card_number=card_number,
+                                                       bank=request.POST.get("bank", "").strip()[:60])
+    else:
+        run = {"reissue": corrections.payment_reissue, "return": corrections.payment_return}.get(action)
     if run is None:
         raise Http404
     _outcome(request, lambda: run(actor=request.user, payment_id=payment_id), _("Done."))

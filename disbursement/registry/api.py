@@ -47,6 +47,11 @@ class RevealIn(Schema):
     field: str = Field(..., pattern="^(id_number|card_number|phone)$")
 
 
+class RenameIn(Schema):
+    name: str = Field(..., max_length=100, description="the corrected name, as on the ID card or passport")
+    reason: str = Field(..., max_length=services.RENAME_REASON_MAX_LENGTH)
+
+
 class RevealOut(Schema):
     field: str
     value: str
@@ -72,3 +77,9 @@ def person_lookup(request, payload: IdLookupIn):
 def person_reveal(request, person_id: int, payload: RevealIn):
     value = services.person_reveal(actor=request.user, person_id=person_id, field=payload.field)
     return {"field": payload.field, "value": value}
+
+
+@router.patch("/registry/persons/{person_id}", response=PersonOut,
+              summary="Correct a person's name in the register (township clerk; audited)")
+def person_rename(request, person_id: int, payload: RenameIn):
+    return services.person_rename(actor=request.user, person_id=person_id, name=payload.name, reason=payload.reason)

@@ -61,3 +61,42 @@ def card_replace(*, actor, person_id: int, card_number: str, bank: str = "") -> 
                  card=card.number_masked)
     card.refresh_from_db()
     return card
+
+
+RENAME_REASON_MAX_LENGTH = 200
+
+
+@transaction.atomic
+def person_rename(*, actor, person_id: int, name: str, reason: str) -> Person:
+    """Correct a person's name in the register (the township clerk, in jurisdiction), checked by the one name
+    rule of the import (`validators.names`), so a roster returned for the name can be uploaded again.
+
+    Payments froze the payee's name when they were approved and keep it; a re-issue takes the new one. The
+    audit keeps both names masked, as every page shows them, and the clerk's reason: the audit chain can never
+    be rewritten, so it holds no more of a person than the pages do. Renaming to the current name changes
+    nothing and records nothing.
+
+    Locks: the person row."""
+    person = person_get(actor=actor, person_id=person_id)
+    action_check(actor, "person.rename", check_region=False)  # person_get answered NotFound out of reach
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    checked = validators.names(pd.Series([name]))
+    code = checked["error"].iloc[0]
+    if code:
+        raise ValidationFailed(str(validators.ERROR_MESSAGES[f"name.{code}"]), field="name")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationFailed(_("Say why the name is corrected (e.g. checked against the ID card)."),
+                               field="reason")
+    if len(reason) > RENAME_REASON_MAX_LENGTH or not validators.names_printable(reason):
+        raise ValidationFailed(_("The reason must be at most %(max)d characters without control characters.")
+                               % {"max": RENAME_REASON_MAX_LENGTH}, field="reason")
+    new_name = checked["value"].iloc[0]
+    old_name = person.name
+    if new_name == old_name:
+        return person
+    Person.objects.filter(pk=person.pk).update(name=new_name)
+    audit_record(actor=actor, action="person.rename", obj=person, region_code=person.village_id,
+                 old_name=pii.mask_name(old_name), new_name=pii.mask_name(new_name), reason=reason)
+    person.refresh_from_db()
+    return person

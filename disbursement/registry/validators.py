@@ -1,4 +1,4 @@
-"""Vectorised validation of single roster columns: resident ID numbers, bank card numbers, amounts.
+"""Vectorised validation of single roster columns: names, resident ID numbers, bank card numbers, amounts.
 
 A roster holds up to 1,000,000 rows, so each bulk function takes a whole column (a Series of raw cell text;
 NA and "" are both empty) and answers with a DataFrame on the same index, built from pandas `.str` methods
@@ -13,7 +13,7 @@ the tests run against the bulk function on hundreds of thousands of generated va
 value and error for every input.
 
 Messages: the `error` column holds bare codes ("required", "bad_format", ...) because the same code means
-different things per column; `ERROR_MESSAGES` is keyed "<kind>.<code>" with kind "id", "card" or "money"
+different things per column; `ERROR_MESSAGES` is keyed "<kind>.<code>" with kind "id", "card", "name" or "money"
 (e.g. ERROR_MESSAGES["card.bad_format"]); `money` with decimals=3 (quantities) uses the "money." keys too.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Context, Decimal, localcontext
 from functools import cache
@@ -39,7 +40,10 @@ from stdnum.exceptions import InvalidComponent
 ID_ERRORS = ("required", "excel_number", "bad_format", "bad_birth_date", "unknown_region", "bad_checksum")
 CARD_ERRORS = ("required", "excel_number", "bad_format", "bad_length", "bad_luhn")
 MONEY_ERRORS = ("required", "not_a_number", "too_many_decimals", "not_positive", "too_large")
+NAME_ERRORS = ("required", "too_long", "formula", "control_character", "digit", "bad_character", "mixed_scripts",
+               "bad_separator")
 MONEY_MAX_UNITS = 10**12
+NAME_MAX_LENGTH = 50  # Person.name and the bank file's payee name
 
 ERROR_MESSAGES: dict[str, str] = {
     "id.required": _("The ID number is missing; enter the 18-character resident ID number."),
@@ -77,6 +81,26 @@ ERROR_MESSAGES: dict[str, str] = {
     "card.bad_luhn": _(
         "This card number fails the card check digit (a digit was mistyped or two were swapped); check it "
         "against the card or the bank passbook."
+    ),
+    "name.required": _("The name is empty; enter the name as on the ID card or passport."),
+    "name.too_long": _("The name is longer than 50 characters."),
+    "name.formula": _("A name may not start with =, +, - or @ (spreadsheet formula)."),
+    "name.control_character": _(
+        "The name contains an invisible control character (often pasted from another program); type the name "
+        "again."
+    ),
+    "name.digit": _("A name may not contain digits; write the name as on the ID card or passport."),
+    "name.bad_character": _(
+        "A name may contain only Chinese characters, the middle dot · of minority names, or Latin letters with "
+        "spaces, hyphens and apostrophes; remove commas, quotes, other punctuation, symbols and emoji."
+    ),
+    "name.mixed_scripts": _(
+        "A name is either in Chinese characters or in Latin letters, not both; write it as on the ID card or "
+        "passport."
+    ),
+    "name.bad_separator": _(
+        "A middle dot, hyphen or apostrophe must stand between two parts of the name, once; remove it from the "
+        "start or end, or the doubled one."
     ),
     "money.required": _("This cell is empty; enter the amount or quantity as a number such as 105.50."),
     "money.not_a_number": _(
@@ -309,6 +333,111 @@ def id_number_reference(text: str | None, *, today: date | None = None) -> tuple
         return "", "unknown_region"
     if ric.calc_check_digit(value) != value[-1]:
         return "", "bad_checksum"
+    return value, ""
+
+
+# ---------------------------------------------------------------------------------------------- names
+
+# CJK unified ideographs with every extension block (A, B–I): rare characters in names are real and the banks'
+# core systems carry them. Compatibility ideographs are folded into these by NFKC first.
+_HAN = "".join(f"{chr(low)}-{chr(high)}" for low, high in (
+    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2A700, 0x2EE5F),
+    (0x2F800, 0x2FA1F), (0x30000, 0x323AF)))
+_DOT = "\u00b7"
+# Dots typed for the middle dot of minority names (阿依古丽·买买提): bullet, katakana middle dot (full and half
+# width), full-width full stop, hyphenation point, bullet and dot operators, Greek ano teleia.
+_DOT_LOOKALIKES = "\u2022\u30fb\uff65\uff0e\u2027\u2219\u22c5\u0387"
+_APOSTROPHES = "\u2018\u2019\u02bc\u00b4\uff07"
+# Invisible characters that are not spaces: C0/C1 controls, zero-width and direction marks, BOM.
+_CONTROL = "\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff"
+_NAME_SPACES = " \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_HAN_NAME = f"[{_HAN}]+(?:{_DOT}[{_HAN}]+)*"
+_LATIN_NAME = "[A-Za-z]+(?:[ '-][A-Za-z]+)*"
+
+
+def _name_normalise(text: pd.Series) -> pd.Series:
+    """NFKC (full-width letters and spaces, compatibility ideographs), look-alike dots and apostrophes to one
+    each, surrounding whitespace trimmed, inner spaces one ASCII space — and none at all in a Chinese name,
+    where a space is alignment padding (张　三), not part of the name."""
+    # Dots and apostrophes first: NFKC would turn the full-width full stop into "." and the acute accent into
+    # a space and a combining mark.
+    text = text.str.replace(f"[{_DOT_LOOKALIKES}]", "\u00b7", regex=True)
+    text = text.str.replace(f"[{_APOSTROPHES}]", "'", regex=True).str.normalize("NFKC").str.strip(_SPACES)
+    text = text.str.replace(f"[{_NAME_SPACES}]+", " ", regex=True)
+    latin = _as_bool(text.str.contains("[A-Za-z]", regex=True))
+    return text.where(latin, text.str.replace(" ", "", regex=False))
+
+
+def names(raw: pd.Series) -> pd.DataFrame:
+    """Validate personal names, the one rule for the register, rosters and the bank file. Columns: value, error.
+
+    A name is Chinese characters with an optional middle dot between parts (欧阳明, 阿依古丽·买买提), or Latin
+    letters for foreign nationals, in parts joined by one space, hyphen or apostrophe (John Smith, O'Brien,
+    Anne-Marie); at most 50 characters after `_name_normalise`. Nothing else reaches a bank file: no comma or
+    quote (the file's delimiters), no control character, digit, symbol or emoji.
+
+    Errors in order: required, too_long, formula, control_character, digit, bad_character, mixed_scripts,
+    bad_separator.
+    """
+    text = _name_normalise(_text(raw))
+    han = _as_bool(text.str.contains(f"[{_HAN}]", regex=True))
+    latin = _as_bool(text.str.contains("[A-Za-z]", regex=True))
+    shaped = _as_bool(text.str.fullmatch(_HAN_NAME)) | _as_bool(text.str.fullmatch(_LATIN_NAME))
+    checks = [
+        _as_bool(text == ""),
+        text.str.len().to_numpy(dtype=np.int64) > NAME_MAX_LENGTH,
+        _as_bool(text.str.contains("^[=+\\-@]", regex=True)),
+        _as_bool(text.str.contains(f"[{_CONTROL}]", regex=True)),
+        _as_bool(text.str.contains("[0-9]", regex=True)),
+        _as_bool(text.str.contains(f"[^{_HAN}{_DOT}A-Za-z '\\-]", regex=True)),
+        han & latin,
+        ~shaped,
+    ]
+    codes = _first_error(checks)
+    return _frame({"value": text.where(codes == 0, ""), "error": _labels(codes, NAME_ERRORS)}, raw.index)
+
+
+def names_printable(text: str) -> bool:
+    """True when a free text (a reason, a remark) has none of the invisible characters a name may not have."""
+    return re.search(f"[{_CONTROL}]", text) is None
+
+
+def _han_one(c: str) -> bool:
+    return any(low <= ord(c) <= high for low, high in (
+        (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2A700, 0x2EE5F),
+        (0x2F800, 0x2FA1F), (0x30000, 0x323AF)))
+
+
+def name_reference(text: str | None) -> tuple[str, str]:
+    """One name the plain way, character by character with unicodedata: (value, error)."""
+    value = "".join("\u00b7" if c in "\u2022\u30fb\uff65\uff0e\u2027\u2219\u22c5\u0387" else
+                    "'" if c in "\u2018\u2019\u02bc\u00b4\uff07" else c for c in _one_text(text))
+    value = unicodedata.normalize("NFKC", value).strip(_SPACES)
+    value = re.sub("[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+", " ", value)
+    if not any(c.isascii() and c.isalpha() for c in value):
+        value = value.replace(" ", "")
+    han = any(_han_one(c) for c in value)
+    latin = any(c.isascii() and c.isalpha() for c in value)
+    if not value:
+        return "", "required"
+    if len(value) > NAME_MAX_LENGTH:
+        return "", "too_long"
+    if value[0] in "=+-@":
+        return "", "formula"
+    if any(unicodedata.category(c) == "Cc" or 0x200B <= ord(c) <= 0x200F or 0x2028 <= ord(c) <= 0x202E
+           or 0x2060 <= ord(c) <= 0x2064 or c == "\ufeff" for c in value):
+        return "", "control_character"
+    if any(c in "0123456789" for c in value):
+        return "", "digit"
+    if not all(_han_one(c) or (c.isascii() and c.isalpha()) or c in "\u00b7 '-" for c in value):
+        return "", "bad_character"
+    if han and latin:
+        return "", "mixed_scripts"
+    separators = set(re.findall("[\u00b7 '-]", value))
+    parts = re.split("[\u00b7 '-]", value)
+    fits = (han and separators <= {"\u00b7"}) or (latin and "\u00b7" not in separators)
+    if not fits or not all(parts):
+        return "", "bad_separator"
     return value, ""
 
 

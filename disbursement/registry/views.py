@@ -1,10 +1,18 @@
-"""The register search page: by part of the name and village (GET), or by whole ID number (POST only)."""
+"""The register pages: search by part of the name and village (GET) or by whole ID number (POST only), and
+one person with masked numbers and the name correction form."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from disbursement.registry import selectors
+from disbursement.accounts.roles import Role
+from disbursement.errors import DomainError, NotFound, PermissionDenied
+from disbursement.registry import selectors, services
+from disbursement.registry.models import CardStatus
 from geo.models import Region, RegionLevel
 
 
@@ -26,4 +34,31 @@ def person_search(request):
     return render(request, "registry/person_search.html", {
         "page": page, "villages": villages.order_by("code")[:2000], "village": village, "q": query,
         "searched_id": searched_id, "found_by_id": found_by_id,
+    })
+
+
+@login_required
+def person_detail(request, person_id: int):
+    try:
+        person = selectors.person_get(actor=request.user, person_id=person_id)
+    except NotFound:
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            services.person_rename(actor=request.user, person_id=person.pk, name=request.POST.get("name", ""),
+                                   reason=request.POST.get("reason", ""))
+        except NotFound:
+            raise Http404 from None
+        except PermissionDenied:
+            raise DjangoPermissionDenied from None
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The name is corrected in the register."))
+        return redirect("person-detail", person_id=person.pk)
+    return render(request, "registry/person_detail.html", {
+        "person": person, "card": person.cards.filter(status=CardStatus.ACTIVE).first(),
+        "renames": request.user.role == Role.TOWNSHIP_CLERK,
+        # The clerk who corrects a name must see it whole; everyone else sees it masked, as on every page.
+        "name_whole": request.user.role in services.REVEAL_ROLES,
     })

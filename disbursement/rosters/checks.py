@@ -44,9 +44,6 @@ ROSTER_REQUIRED = {
 }
 
 MESSAGES = {
-    "name.required": gettext_lazy("The name is empty."),
-    "name.formula": gettext_lazy("A name may not start with =, +, - or @ (spreadsheet formula)."),
-    "name.too_long": gettext_lazy("The name is longer than 50 characters."),
     "village.required": gettext_lazy("Give the village code or the village name."),
     "village.unknown": gettext_lazy("No such village code."),
     "village.not_in_township": gettext_lazy("This village does not belong to the roster's township."),
@@ -142,10 +139,9 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
             for name in ("name", "bank", "group", "remark", "village_code", "village", "phone")}
 
     # 1. Single values.
-    rows["name"] = text["name"]
-    errors.add(frame.index[text["name"] == ""], "name", "required")
-    errors.add(frame.index[validators.formula_cells(frame["name"])], "name", "formula")
-    errors.add(frame.index[text["name"].str.len() > 50], "name", "too_long")
+    names = validators.names(frame["name"])
+    errors.add_codes("name", names["error"])
+    rows["name"] = names["value"]
     errors.add(frame.index[text["group"].str.len() > 60], "group", "too_long")
     errors.add(frame.index[text["remark"].str.len() > 200], "remark", "too_long")
     rows["group"], rows["remark"] = text["group"], text["remark"]

@@ -5,7 +5,7 @@ import pytest
 from disbursement.accounts.roles import Role
 from tests.browser.conftest import sign_in
 from tests.conftest import YISUHE_TOWN
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_a_clerk_uploads_a_roster_watches_it_checked_and_fixes_a_bad_one(phone_p
     clerk = make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN)
     page = phone_page
     sign_in(page, live_server, clerk.username)
-    rows = [roster_row(f"周{i}华", id_number(), card_number(), "430321100001") for i in range(20)]
+    rows = [roster_row(han_name("周", i, "华"), id_number(), card_number(), "430321100001") for i in range(20)]
     bad = [list(row) for row in rows]
     bad[3][8] = "499.00"
     bad_file = tmp_path / "清册-有错.csv"

@@ -68,6 +68,7 @@ OTHERS = {
     "payment_return":       (403, 200, 403, 403, 200, 403, 404),
     "card_register":        (403, 200, 403, 403, 200, 403, 404),
     "person_reveal":        (403, 200, 403, 403, 200, 403, 404),
+    "person_rename":        (403, 403, 403, 403, 200, 403, 404),
     "indicator_issue":      (201, 201, 403, 403, 403, 403, 403),  # elsewhere: no county to create in
     "indicator_adjust":     (200, 200, 403, 403, 404, 403, 404),  # a county's indicator is above a clerk
     "roster_upload":        (202, 403, 403, 403, 202, 403, 403),
@@ -211,6 +212,11 @@ def _other_action(name: str, actors: dict):
         person_id = roster_in(S.VALIDATED, actors).lines.first().person_id
         return lambda client, role: client.post(f"/api/v1/registry/persons/{person_id}/reveal",
                                                 {"field": "id_number"}, content_type="application/json")
+    if name == "person_rename":
+        person_id = roster_in(S.VALIDATED, actors).lines.first().person_id
+        return lambda client, role: client.patch(f"/api/v1/registry/persons/{person_id}",
+                                                 {"name": "钱七", "reason": "核对身份证"},
+                                                 content_type="application/json")
     if name == "indicator_issue":
         return lambda client, role: client.post("/api/v1/indicators", {
             "document_number": f"湘财社〔2026〕{role}号", "item": ITEM, "county": XIANGTAN_COUNTY,

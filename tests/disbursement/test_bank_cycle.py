@@ -20,7 +20,7 @@ from disbursement.registry.services import card_replace
 from disbursement.rosters.models import RosterStatus
 from disbursement.rosters.workflow import roster_act
 from tests.disbursement.test_money_path import accepted_roster, balances, issue, through_department
-from tests.factories import card_number
+from tests.factories import card_number, han_name
 
 pytestmark = pytest.mark.django_db
 
@@ -208,8 +208,8 @@ def test_paid_payments_notify_residents_once_without_whole_numbers(reference_in_
     from tests.factories import id_number, roster_csv, roster_row
 
     issue(10_000_000)
-    rows = [roster_row(f"吴{i}", id_number(), card_number(), "430321100001", phone=f"1380731{i:04d}" if i % 2 else "")
-            for i in range(6)]
+    rows = [roster_row(han_name("吴", i), id_number(), card_number(), "430321100001",
+                       phone=f"1380731{i:04d}" if i % 2 else "") for i in range(6)]
     job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="phones.csv", item_code="0604",
                                township_code="430321100000", period="2026", enqueue=False)
     roster = through_department(import_job_execute(job_id=job.pk).roster, people)

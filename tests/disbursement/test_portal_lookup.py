@@ -25,7 +25,7 @@ from disbursement.rosters.services import import_job_execute, roster_import_subm
 from disbursement.rosters.workflow import roster_act
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.test_money_path import ITEM, V1, issue, through_department
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 api = NinjaAPI(urls_namespace="portal_test")
 api.add_router("/", router)
@@ -59,7 +59,7 @@ def settled_roster(people, *, period, resident, card, fail_resident):
     """A roster of the resident and two neighbours, approved, paid by the bank — the resident's line failed
     with R01 (account closed) when fail_resident."""
     rows = [roster_row(NAME, resident, card, V1)]
-    rows += [roster_row(f"邻{i}号", id_number(), card_number(), V1) for i in range(2)]
+    rows += [roster_row(han_name("邻", i, "号"), id_number(), card_number(), V1) for i in range(2)]
     job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="r.csv", item_code=ITEM,
                                township_code=YISUHE_TOWN, period=period, enqueue=False)
     job = import_job_execute(job_id=job.pk)

@@ -70,7 +70,7 @@ def test_the_village_page_shows_publicity_and_paid_lists_masked(people, monkeypa
     assert_public_cache(response)
     assert html.count('class="block publicity-roster"') == 1
     assert publicised.item.name in html and f"{publicised.publicity_end:%Y-%m-%d}" in html
-    assert html.count("<td>孙*</td>") == 5  # two names in publicity, three paid: 孙0 → 孙*
+    assert html.count("<td>孙*</td>") == 5  # two names in publicity, three paid: 孙零 → 孙*
     assert "500.00" in html and timezone.localdate().strftime("%Y-%m-%d") in html
     for line in RosterLine.objects.filter(roster__in=[paid, publicised]).select_related("person", "card"):
         assert line.person.id_masked in html and line.card.number_masked in html

@@ -12,13 +12,13 @@ from disbursement.audit.models import AuditEvent
 from disbursement.rosters.models import ImportJob, ImportStatus, Roster, RosterLine
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from tests.conftest import QINGXI_TOWN, TANJIASHAN_TOWN, XIANGTAN_COUNTY, YISUHE_TOWN
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 V1 = "430321100001"
 
 
 def rows(n=3):
-    return [roster_row(f"李{i}明", id_number(), card_number(), V1, phone="13807311234") for i in range(n)]
+    return [roster_row(han_name("李", i, "明"), id_number(), card_number(), V1, phone="13807311234") for i in range(n)]
 
 
 def upload(client, content, *, item="0604", township=YISUHE_TOWN, period="2026", name="roster.csv"):
