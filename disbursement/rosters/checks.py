@@ -56,6 +56,8 @@ MESSAGES = {
     "rate.mismatch": gettext_lazy("The rate differs from the item's standard."),
     "amount.mismatch": gettext_lazy("The amount is not quantity × rate (to the fen)."),
     "phone.bad_format": gettext_lazy("Not a phone number (11-digit mobile or a landline with area code)."),
+    "*.control_character": gettext_lazy(
+        "The cell contains an invisible control character (such as NUL or BEL); retype the cell."),
     "remark.too_long": gettext_lazy("The remark is longer than 200 characters."),
     "group.too_long": gettext_lazy("The village group is longer than 60 characters."),
     "id_number.duplicate_in_file": gettext_lazy("The same person appears earlier in this file (row %(first)s)."),
@@ -86,7 +88,8 @@ _VALUE_KIND = {"id_number": "id", "card_number": "card", "quantity": "money", "a
 
 
 def _message(field: str, code: str) -> str:
-    text = MESSAGES.get(f"{field}.{code}") or validators.ERROR_MESSAGES.get(f"{_VALUE_KIND.get(field, field)}.{code}")
+    text = (MESSAGES.get(f"{field}.{code}") or MESSAGES.get(f"*.{code}")
+            or validators.ERROR_MESSAGES.get(f"{_VALUE_KIND.get(field, field)}.{code}"))
     return str(text) if text is not None else code
 
 
@@ -137,6 +140,7 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
     if "village_code" not in frame and "village" not in frame:
         raise TableError(_("Required column(s) missing: %(columns)s.") % {"columns": "村(社区)代码 / 村(社区)"})
     errors = ErrorList()
+    frame = _controls_reject(frame, errors)
     rows = pd.DataFrame(index=frame.index)
     text = {name: frame[name].str.strip() if name in frame else pd.Series("", index=frame.index)
             for name in ("name", "bank", "group", "remark", "village_code", "village", "phone")}
@@ -217,6 +221,20 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
     _register_check(rows, valid_id, valid_card, item, period, errors)
     progress("checking", len(frame))
     return CheckResult(errors=errors.frame(), rows=rows)
+
+
+def _controls_reject(frame: pd.DataFrame, errors: ErrorList) -> pd.DataFrame:
+    """A control character left after trimming a cell's outer whitespace (a trailing \\r, a tab) is an error of
+    its row and column; the character is then removed so that the remaining checks (and PostgreSQL, which
+    refuses NUL) see ordinary text. The file is rejected either way."""
+    for column in frame.columns:
+        values = frame[column].astype(object).fillna("").astype(str)
+        found = values.str.strip().str.contains(validators.CONTROL_CHARACTERS, regex=True)
+        if found.any():
+            errors.add(frame.index[found.to_numpy()], column, "control_character")
+            frame = frame.copy()
+            frame[column] = values.str.replace(validators.CONTROL_CHARACTERS, "", regex=True)
+    return frame
 
 
 def _villages_resolve(frame, text, township: Region, rows, errors: ErrorList) -> None:
