@@ -97,7 +97,13 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str:
 
 def _xlsx_preflight(data: bytes) -> None:
     """Refuse a workbook whose size, compression, declared dimension or actual rows and columns are beyond
-    what a roster can be, reading the sheet XML as a stream (never more than a chunk in memory)."""
+    what a roster can be, before python-calamine reads it.
+
+    1. The zip directory: declared unpacked sizes and compression ratios (cheap, nothing unpacked yet).
+    2. Every member unpacked as a stream, a chunk at a time, counting the real bytes (the directory can lie).
+    3. The first sheet, while it streams: its <dimension>, cell columns beyond AZ, its number of rows and the
+       number of its last row.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -112,38 +118,53 @@ def _xlsx_preflight(data: bytes) -> None:
            for member in members):
         raise TableError(_("The workbook is compressed suspiciously well (a “zip bomb”); save it again from "
                            "Excel or as CSV."))
-    path = _first_sheet_path(archive)
-    max_rows = settings.IMPORT_MAX_ROWS + 1  # the header row
-    rows = unpacked = 0
-    tail = b""
+    sheet_path = _first_sheet_path(archive)
+    ordered = sorted(members, key=lambda member: member.filename != sheet_path)  # the sheet first
+    if not ordered or ordered[0].filename != sheet_path:
+        raise _unreadable_workbook()
+    unpacked = 0
     try:
-        with archive.open(path) as stream:
-            while chunk := stream.read(_CHUNK):
-                unpacked += len(chunk)
-                if unpacked > limit:  # the directory's sizes can lie; the stream cannot
-                    raise too_big
-                text = tail + chunk
-                if unpacked == len(chunk) and (dimension := _DIMENSION.search(text)):
-                    last = dimension.group(1).decode("ascii").split(":")[-1]
-                    column, row = _cell_position(last)
-                    if column > MAX_COLUMNS:
-                        raise _too_many_columns()
-                    if row > max_rows:
-                        raise _too_many_rows()
-                if _WIDE_CELL.search(text):
-                    raise _too_many_columns()
-                # Count tags that start in this chunk only (the tail was counted with the previous one).
-                rows += len(_ROW_TAG.findall(text)) - len(_ROW_TAG.findall(tail))
-                numbers = _ROW_NUMBER.findall(text)
-                if rows > max_rows or (numbers and int(numbers[-1]) > max_rows):
-                    raise _too_many_rows()
-                tail = text[-256:]
-    except KeyError:
+        for member in ordered:
+            sniff = _SheetSniffer() if member.filename == sheet_path else None
+            with archive.open(member) as stream:
+                while chunk := stream.read(_CHUNK):
+                    unpacked += len(chunk)
+                    if unpacked > limit:
+                        raise too_big
+                    if sniff is not None:
+                        sniff.feed(chunk)
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         raise _unreadable_workbook() from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, TableError):
-            raise
-        raise _unreadable_workbook() from None
+
+
+class _SheetSniffer:
+    """Rows and columns of a worksheet's XML, fed in chunks; raises TableError as soon as one is too many."""
+
+    def __init__(self):
+        self.max_rows = settings.IMPORT_MAX_ROWS + 1  # the header row
+        self.rows = 0
+        self.tail = b""
+        self.first = True
+
+    def feed(self, chunk: bytes) -> None:
+        text = self.tail + chunk
+        if self.first and (dimension := _DIMENSION.search(text)):
+            column, row = _cell_position(dimension.group(1).decode("ascii").split(":")[-1])
+            if column > MAX_COLUMNS:
+                raise _too_many_columns()
+            if row > self.max_rows:
+                raise _too_many_rows()
+        self.first = False
+        if _WIDE_CELL.search(text):
+            raise _too_many_columns()
+        # Count the row tags that start in this chunk (those wholly inside the tail were counted before).
+        self.rows += len(_ROW_TAG.findall(text)) - len(_ROW_TAG.findall(self.tail))
+        numbers = _ROW_NUMBER.findall(text)
+        if self.rows > self.max_rows or (numbers and int(numbers[-1]) > self.max_rows):
+            raise _too_many_rows()
+        self.tail = text[-256:]
 
 
 def _read_workbook(data: bytes) -> pd.DataFrame:
