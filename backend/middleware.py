@@ -10,6 +10,8 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from backend.uploads import body_too_large, upload_too_large_message
+
 
 class LanguageMiddleware:
     """Simplified Chinese unless the user picked another language (the cookie set by /i18n/setlang/).
@@ -64,8 +66,6 @@ class HostileInputMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from backend.uploads import body_too_large
-
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -118,11 +118,6 @@ class HostileInputMiddleware:
         if self._is_api(request):
             return JsonResponse({"code": "too_large", "message": message}, status=413)
         return HttpResponse(_error_page(message), status=413, content_type="text/html; charset=utf-8")
-
-
-def upload_too_large_message() -> str:
-    return _("The file is larger than %(mb)s MB; split it by village.") % {
-        "mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
 
 
 def _json_has_control(body: bytes) -> bool:

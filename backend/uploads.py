@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.translation import gettext as _
 
 # Room for the form's other fields and the multipart boundaries on top of the file itself.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -10,6 +11,12 @@ FORM_OVERHEAD_BYTES = 1024 * 1024
 def body_too_large(content_length: int) -> bool:
     """The Content-Length pre-check: refused before a byte of the body is read."""
     return content_length > settings.UPLOAD_MAX_BYTES + FORM_OVERHEAD_BYTES
+
+
+def upload_too_large_message() -> str:
+    limit = settings.UPLOAD_MAX_BYTES
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return _("The file is larger than %(limit)s; split it by village.") % {"limit": size}
 
 
 class UploadLimitHandler(FileUploadHandler):

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from backend.middleware import upload_too_large_message
+from backend.uploads import upload_too_large_message
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
