@@ -16,10 +16,15 @@ REDACTED = "[redacted]"
 # typed in by an attacker: C0 and C1 controls, DEL, soft hyphen, zero-width space/non-joiner/joiner,
 # direction marks, word joiner and the other invisible operators, Mongolian vowel separator, BOM.
 _INVISIBLE = "\x00-\x1f\x7f-\x9f\xad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
-_GAP = f"[{_INVISIBLE}]*"  # between the digits of an ID
-_GROUP_GAP = f"[{_INVISIBLE}]*(?:[ -][{_INVISIBLE}]*)?"  # cards and phones may also be grouped by a space or hyphen
-_BEFORE = "(?<![0-9A-Za-z])"
-_AFTER = "(?![0-9A-Za-z])"
+# ...or the same characters as a repr() or JSON shows them ("\\x07", "\\u200b"), as an exception message may.
+_HIDDEN = rf"(?:[{_INVISIBLE}]|\\x[0-9a-fA-F]{{2}}|\\u[0-9a-fA-F]{{4}}|\\U[0-9a-fA-F]{{8}})"
+_GAP = f"{_HIDDEN}*"  # between the digits of an ID
+_GROUP_GAP = f"{_HIDDEN}*(?:[ -]{_HIDDEN}*)?"  # cards and phones may also be grouped by a space or hyphen
+# Not inside a longer run of letters and digits, even one joined by a hidden character or two (look-behind
+# must have a fixed width, hence one per case); right after an escape such as "\\x07" is a start.
+_BEFORE = (f"(?:(?<![0-9A-Za-z])(?<![0-9A-Za-z][{_INVISIBLE}])(?<![0-9A-Za-z][{_INVISIBLE}]{{2}})"
+           r"|(?<=\\x[0-9a-fA-F]{2})|(?<=\\u[0-9a-fA-F]{4}))")
+_AFTER = f"(?!{_HIDDEN}*[0-9A-Za-z])"
 
 _PATTERNS = [
     # Resident ID numbers: 18 characters (last may be X) or the old 15-digit form.
