@@ -12,6 +12,8 @@ import pandas as pd
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from backend.uploads import upload_too_large_message
+
 # Workbooks are checked before python-calamine sees them: it allocates the sheet's whole declared or used
 # rectangle at once, so one cell at XFD1048576 costs hundreds of GiB and kills the process.
 MAX_COLUMNS = 52  # AZ: a roster has a dozen columns; clerks' extra ones fit easily
@@ -40,8 +42,7 @@ def table_read(data: bytes) -> pd.DataFrame:
     if len(data) == 0:
         raise TableError(_("The file is empty."))
     if len(data) > settings.UPLOAD_MAX_BYTES:
-        raise TableError(_("The file is larger than %(mb)s MB; split it by village.")
-                         % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        raise TableError(upload_too_large_message())
     if data.startswith(b"PK\x03\x04"):
         _xlsx_preflight(data)
         frame = _read_workbook(data)
