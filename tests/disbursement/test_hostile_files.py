@@ -3,6 +3,7 @@ worker died. The workbooks are written by hand with zipfile, so a declared XFD10
 
 import io
 import logging
+import time
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -250,3 +251,28 @@ def test_stored_files_of_old_rejected_and_failed_imports_are_deleted_and_the_row
     for job in (recent_rejected, old_accepted):
         job.refresh_from_db()
         assert job.file and paths[job.pk].exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_real_worker_the_sweep_reruns_a_lost_queued_job_but_never_a_crashed_one(reference_in_transactional_db):
+    """The crashed job's task is delivered again first (what acks_late + reject_on_worker_lost do after the
+    worker died), then the sweep runs: the worker imports the never-started job and leaves the other alone."""
+    from celery.contrib.testing.worker import start_worker
+
+    from backend.celery import app
+    from disbursement.rosters.tasks import import_run
+
+    lost = _job(ImportStatus.QUEUED, created_ago=timedelta(hours=1))
+    crashed = _job(ImportStatus.RUNNING, created_ago=timedelta(hours=1), started_ago=timedelta(minutes=50))
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        import_run.delay(crashed.pk)
+        assert imports_requeue() == [lost.pk]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            lost.refresh_from_db()
+            if lost.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+                break
+            time.sleep(0.2)
+    assert lost.status == ImportStatus.ACCEPTED, lost.message
+    crashed.refresh_from_db()
+    assert crashed.status == ImportStatus.FAILED and crashed.attempts == 1 and crashed.roster is None
