@@ -2,8 +2,9 @@ import json
 import re
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.datastructures import MultiValueDict
@@ -77,47 +78,45 @@ class HostileInputMiddleware:
             # Nothing reads the body after this: not the form, not the CSRF check.
             request._post, request._files = QueryDict(), MultiValueDict()
         elif request.method in ("POST", "PUT", "PATCH"):
-            if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-                try:
-                    fields = dict(request.POST.lists())
-                    names = [upload.name for upload in request.FILES.values()]
-                except RequestDataTooBig:
-                    request.upload_too_large = True
-                else:
-                    if not getattr(request, "upload_too_large", False) and (
-                            _has_control(fields) or _has_control(names)):
-                        return self._invalid(request)
-            elif request.content_type == "application/json":
-                try:
-                    body = request.body
-                except RequestDataTooBig:
-                    request.upload_too_large = True
-                else:
-                    if (b"\\u" in body or _CONTROL.search(body.decode("utf-8", "replace"))) and _json_has_control(body):
-                        return self._invalid(request)
-        if getattr(request, "upload_too_large", False):
+            try:
+                refused = self._body_check(request)
+            except RequestDataTooBig:
+                return self._refuse(request, 413, "too_large",
+                                    _("The request is larger than the server accepts for a form or JSON body."))
+            except (TooManyFieldsSent, TooManyFilesSent, MultiPartParserError):
+                return self._refuse(request, 400, "invalid", _("The request's form data cannot be read."))
+            if refused is not None:
+                return refused
+        if request.upload_too_large:
             if getattr(view_func, "handles_upload_too_large", False):
                 # The view only renders its form with the error; no state changes, so no CSRF check needed
                 # (and the token may be in the part of the body that was never read).
                 return view_func(request, *view_args, **view_kwargs)
-            return self._too_large(request)
+            return self._refuse(request, 413, "too_large", upload_too_large_message())
         return None
 
-    @staticmethod
-    def _is_api(request) -> bool:
-        return request.path.startswith("/api/")
+    def _body_check(self, request):
+        if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            fields = dict(request.POST.lists())
+            names = [upload.name for upload in request.FILES.values()]
+            if not request.upload_too_large and (_has_control(fields) or _has_control(names)):
+                return self._invalid(request)
+        elif request.content_type == "application/json":
+            body = request.body
+            if (b"\\u" in body or _CONTROL.search(body.decode("utf-8", "replace"))) and _json_has_control(body):
+                return self._invalid(request)
+        return None
 
     def _invalid(self, request):
-        message = _("The request contains a control character (such as NUL); remove it and try again.")
-        if self._is_api(request):
-            return JsonResponse({"code": "invalid", "message": message}, status=400)
-        return HttpResponseBadRequest(_error_page(message), content_type="text/html; charset=utf-8")
+        return self._refuse(request, 400, "invalid",
+                            _("The request contains a control character (such as NUL); remove it and try again."))
 
-    def _too_large(self, request):
-        message = upload_too_large_message()
-        if self._is_api(request):
-            return JsonResponse({"code": "too_large", "message": message}, status=413)
-        return HttpResponse(_error_page(message), status=413, content_type="text/html; charset=utf-8")
+    @staticmethod
+    def _refuse(request, status: int, code: str, message: str):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": code, "message": message}, status=status)
+        page = f"<!doctype html><title>{escape(message)}</title><p>{escape(message)}</p>"
+        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
 
 
 def _json_has_control(body: bytes) -> bool:
@@ -125,7 +124,3 @@ def _json_has_control(body: bytes) -> bool:
         return _has_control(json.loads(body))
     except ValueError:
         return False  # the API answers malformed JSON itself
-
-
-def _error_page(message: str) -> str:
-    return f"<!doctype html><title>{escape(message)}</title><p>{escape(message)}</p>"

@@ -138,3 +138,19 @@ def test_an_upload_within_the_limit_is_accepted(make_user, api_client, settings)
     response = clerk.post("/api/v1/rosters/imports", {"file": SimpleUploadedFile("r.csv", _big_csv(10_000)),
                                                       "item": "0604", "township": YISUHE_TOWN, "period": "2026"})
     assert response.status_code == 202, response.content
+
+
+def test_a_json_body_over_the_memory_limit_is_a_413_in_the_error_shape(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"name": "王" * 2000, "id_number": id_number()})
+    response = Client().post("/api/v1/public/lookup", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+
+
+def test_a_broken_multipart_body_is_a_400_in_the_error_shape(make_user, api_client):
+    clerk = api_client(make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN))
+    response = clerk.generic("POST", "/api/v1/rosters/imports", b"--x\r\nbroken",
+                             content_type="multipart/form-data; boundary=")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
