@@ -227,13 +227,15 @@ def _controls_reject(frame: pd.DataFrame, errors: ErrorList) -> pd.DataFrame:
     """A control character left after trimming a cell's outer whitespace (a trailing \\r, a tab) is an error of
     its row and column; the character is then removed so that the remaining checks (and PostgreSQL, which
     refuses NUL) see ordinary text. The file is rejected either way."""
-    for column in frame.columns:
-        values = frame[column].astype(object).fillna("").astype(str)
-        found = values.str.strip().str.contains(validators.CONTROL_CHARACTERS, regex=True)
-        if found.any():
-            errors.add(frame.index[found.to_numpy()], column, "control_character")
-            frame = frame.copy()
-            frame[column] = values.str.replace(validators.CONTROL_CHARACTERS, "", regex=True)
+    for position, column in enumerate(frame.columns):  # by position: extra columns may share a header
+        values = frame.iloc[:, position]
+        suspect = values.str.contains(validators.CONTROL_CHARACTERS, regex=True)
+        if not suspect.any():  # the common case: one vectorised scan per column
+            continue
+        inside = values[suspect].str.strip().str.contains(validators.CONTROL_CHARACTERS, regex=True)
+        errors.add(inside.index[inside.to_numpy()], column, "control_character")
+        frame = frame.copy()
+        frame.iloc[:, position] = values.str.replace(validators.CONTROL_CHARACTERS, "", regex=True)
     return frame
 
 
