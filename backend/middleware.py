@@ -3,12 +3,12 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http import JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.datastructures import MultiValueDict
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from backend.uploads import body_too_large, upload_too_large_message
@@ -81,13 +81,14 @@ class HostileInputMiddleware:
             try:
                 refused = self._body_check(request)
             except RequestDataTooBig:
-                return self._refuse(request, 413, "too_large",
-                                    _("The request is larger than the server accepts for a form or JSON body."))
+                return self._body_too_large(request)
             except (TooManyFieldsSent, TooManyFilesSent, MultiPartParserError):
                 return self._refuse(request, 400, "invalid", _("The request's form data cannot be read."))
             if refused is not None:
                 return refused
         if request.upload_too_large:
+            if request.content_type != "multipart/form-data":
+                return self._body_too_large(request)
             if getattr(view_func, "handles_upload_too_large", False):
                 # The view only renders its form with the error; no state changes, so no CSRF check needed
                 # (and the token may be in the part of the body that was never read).
@@ -107,6 +108,10 @@ class HostileInputMiddleware:
                 return self._invalid(request)
         return None
 
+    def _body_too_large(self, request):
+        return self._refuse(request, 413, "too_large",
+                            _("The request is larger than the server accepts for a form or JSON body."))
+
     def _invalid(self, request):
         return self._refuse(request, 400, "invalid",
                             _("The request contains a control character (such as NUL); remove it and try again."))
@@ -115,8 +120,7 @@ class HostileInputMiddleware:
     def _refuse(request, status: int, code: str, message: str):
         if request.path.startswith("/api/"):
             return JsonResponse({"code": code, "message": message}, status=status)
-        page = f"<!doctype html><title>{escape(message)}</title><p>{escape(message)}</p>"
-        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+        return render(request, "request_refused.html", {"message": message}, status=status)
 
 
 def _json_has_control(body: bytes) -> bool:

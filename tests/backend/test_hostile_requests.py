@@ -154,3 +154,9 @@ def test_a_broken_multipart_body_is_a_400_in_the_error_shape(make_user, api_clie
                              content_type="multipart/form-data; boundary=")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
+
+
+def test_a_json_body_declaring_a_huge_length_is_refused_before_it_is_read(small_uploads):
+    response = Client().post("/api/v1/public/lookup", "{}", content_type="application/json",
+                             CONTENT_LENGTH=str(10 * 1024 * 1024))
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
