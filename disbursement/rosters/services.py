@@ -198,25 +198,22 @@ def _finish(job: ImportJob, status: str, **fields) -> None:
     cache.delete(_progress_key(job.pk))
 
 
-def imports_requeue(*, stale_after_minutes: int = 30, max_attempts: int = 3) -> list[int]:
+def imports_requeue(*, stale_after_minutes: int = 30) -> list[int]:
     """Periodic sweep over jobs a lost broker message or a dead worker left behind.
 
-    A job still queued was never started: it goes back to the queue. A job left running was started and
-    never finished, so its worker died in it (or it ran far too long); running it again would most likely
-    kill the next worker the same way (a file that exhausts memory), so it ends FAILED and is reported.
+    A job still queued was never started: it goes back to the queue (the claim in import_job_execute makes
+    a duplicate delivery harmless). A job left running was started and never finished, so its worker died
+    in it (or it ran far too long); running it again would most likely kill the next worker the same way
+    (a file that exhausts memory), so it ends FAILED and is reported. Celery's redelivery of its task after
+    the worker was lost finds it running and does nothing (see import_job_execute).
     """
     from disbursement.rosters.tasks import import_run
 
     cutoff = timezone.now() - timezone.timedelta(minutes=stale_after_minutes)
-    stale = list(
-        ImportJob.objects.filter(status=ImportStatus.QUEUED, attempts__lt=max_attempts, created_at__lt=cutoff)
-        .exclude(started_at__gte=cutoff)
-        .values_list("pk", flat=True)
-    )
-    requeued = []
-    for job_id in stale:
+    requeued = list(ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
+                    .order_by("pk").values_list("pk", flat=True))
+    for job_id in requeued:
         import_run.delay(job_id)
-        requeued.append(job_id)
     crashed = list(ImportJob.objects.filter(status=ImportStatus.RUNNING, started_at__lt=cutoff)
                    .values_list("pk", flat=True))
     for job_id in crashed:
@@ -227,11 +224,6 @@ def imports_requeue(*, stale_after_minutes: int = 30, max_attempts: int = 3) -> 
                       "again."),
         ):
             logger.error("import %s stopped while running (worker lost); marked failed, not retried", job_id)
-    ImportJob.objects.filter(status=ImportStatus.QUEUED, attempts__gte=max_attempts, created_at__lt=cutoff).update(
-        status=ImportStatus.FAILED, finished_at=timezone.now(),
-        message=_("The import was interrupted %(n)s times and was given up; upload the file again.")
-        % {"n": max_attempts},
-    )
     return requeued
 
 

@@ -58,6 +58,8 @@ def test_the_import_form_fields_with_a_nul_are_refused_by_api_and_page(make_user
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
     assert b"control character" in page.content
     assert ImportJob.objects.count() == 0
+    listing = page_client(clerk).get("/rosters/?period=2026%00")
+    assert listing.status_code == 400 and b"control character" in listing.content
 
 
 def test_a_file_name_with_a_control_character_arrives_without_it(make_user, api_client):
