@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backend.middleware.LanguageMiddleware",
+    "backend.middleware.HostileInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -160,6 +161,7 @@ CELERY_BEAT_SCHEDULE = {
     # Periodic jobs look for a state, never for a date: "queued or running for too long".
     "imports-requeue": {"task": "disbursement.rosters.tasks.imports_requeue", "schedule": 300.0},
     "notices-requeue": {"task": "disbursement.notifications.tasks.notices_requeue", "schedule": 300.0},
+    "import-files-expire": {"task": "disbursement.rosters.tasks.import_files_expire", "schedule": 3600.0},
     "payments-return-unhandled": {"task": "disbursement.payments.tasks.payments_return_unhandled",
                                   "schedule": 3600.0},
 }
@@ -176,11 +178,33 @@ PORTAL_LIMIT_PER_CLIENT = env_int("PORTAL_LIMIT_PER_CLIENT", 20)
 PORTAL_LIMIT_PER_ID = env_int("PORTAL_LIMIT_PER_ID", 5)
 PORTAL_CHALLENGE_AFTER_FAILURES = env_int("PORTAL_CHALLENGE_AFTER_FAILURES", 3)
 
+# Hostile files and requests. Uploads larger than UPLOAD_MAX_BYTES are refused with 413 while they stream in
+# (backend/uploads.py); imports refuse more than IMPORT_MAX_ROWS data rows and workbooks that unpack to more
+# than IMPORT_MAX_UNCOMPRESSED_BYTES before reading them. Stored files of rejected or failed imports are
+# deleted after IMPORT_FILE_RETENTION_DAYS (the job row and its errors stay).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 256 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 2 * 1024 * 1024 * 1024)
+IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", 90)
+FILE_UPLOAD_HANDLERS = [
+    "backend.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files above 2.5 MB go to a temporary file rather than memory; a form without files (or a JSON body) larger
+# than 2.5 MB is refused by Django itself.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # Sort/hash memory for the set-based joins of one roster import (PostgreSQL SET LOCAL work_mem).
 IMPORT_WORK_MEM = env_str("IMPORT_WORK_MEM", "256MB")
 
+NINJA_PAGINATION_CLASS = "backend.pagination.BoundedLimitOffsetPagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
+# Beyond any list's length; keeps offset far from PostgreSQL's bigint (2**63 gave 500).
+API_PAGINATION_MAX_OFFSET = 100_000_000
 
 # Every handler gets the PII filter: ID, card and phone numbers never reach a log line.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

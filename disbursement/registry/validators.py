@@ -126,6 +126,8 @@ ERROR_MESSAGES: dict[str, str] = {
 _SPACES = "".join(chr(code) for code in range(0x2000, 0x200C)) + (
     "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+# C0 controls, DEL and C1 controls: never part of a name, number or remark.
+CONTROL_CHARACTERS = "[\x00-\x1f\x7f-\x9f]"
 _HYPHENS = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 # Full-width ASCII forms (０-９, Ｘ, ｘ, ．, ，, ＋ ...) typed with a Chinese input method, folded to ASCII.
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}

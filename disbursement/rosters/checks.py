@@ -53,6 +53,8 @@ MESSAGES = {
     "rate.mismatch": gettext_lazy("The rate differs from the item's standard."),
     "amount.mismatch": gettext_lazy("The amount is not quantity × rate (to the fen)."),
     "phone.bad_format": gettext_lazy("Not a phone number (11-digit mobile or a landline with area code)."),
+    "*.control_character": gettext_lazy(
+        "The cell contains an invisible control character (such as NUL or BEL); retype the cell."),
     "remark.too_long": gettext_lazy("The remark is longer than 200 characters."),
     "group.too_long": gettext_lazy("The village group is longer than 60 characters."),
     "id_number.duplicate_in_file": gettext_lazy("The same person appears earlier in this file (row %(first)s)."),
@@ -83,7 +85,8 @@ _VALUE_KIND = {"id_number": "id", "card_number": "card", "quantity": "money", "a
 
 
 def _message(field: str, code: str) -> str:
-    text = MESSAGES.get(f"{field}.{code}") or validators.ERROR_MESSAGES.get(f"{_VALUE_KIND.get(field, field)}.{code}")
+    text = (MESSAGES.get(f"{field}.{code}") or MESSAGES.get(f"*.{code}")
+            or validators.ERROR_MESSAGES.get(f"{_VALUE_KIND.get(field, field)}.{code}"))
     return str(text) if text is not None else code
 
 
@@ -134,6 +137,7 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
     if "village_code" not in frame and "village" not in frame:
         raise TableError(_("Required column(s) missing: %(columns)s.") % {"columns": "村(社区)代码 / 村(社区)"})
     errors = ErrorList()
+    frame = _controls_reject(frame, errors)
     rows = pd.DataFrame(index=frame.index)
     text = {name: frame[name].str.strip() if name in frame else pd.Series("", index=frame.index)
             for name in ("name", "bank", "group", "remark", "village_code", "village", "phone")}
@@ -213,6 +217,22 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
     _register_check(rows, valid_id, valid_card, item, period, errors)
     progress("checking", len(frame))
     return CheckResult(errors=errors.frame(), rows=rows)
+
+
+def _controls_reject(frame: pd.DataFrame, errors: ErrorList) -> pd.DataFrame:
+    """A control character left after trimming a cell's outer whitespace (a trailing \\r, a tab) is an error of
+    its row and column; the character is then removed so that the remaining checks (and PostgreSQL, which
+    refuses NUL) see ordinary text. The file is rejected either way."""
+    for position, column in enumerate(frame.columns):  # by position: extra columns may share a header
+        values = frame.iloc[:, position]
+        suspect = values.str.contains(validators.CONTROL_CHARACTERS, regex=True)
+        if not suspect.any():  # the common case: one vectorised scan per column
+            continue
+        inside = values[suspect].str.strip().str.contains(validators.CONTROL_CHARACTERS, regex=True)
+        errors.add(inside.index[inside.to_numpy()], column, "control_character")
+        frame = frame.copy()
+        frame.iloc[:, position] = values.str.replace(validators.CONTROL_CHARACTERS, "", regex=True)
+    return frame
 
 
 def _villages_resolve(frame, text, township: Region, rows, errors: ErrorList) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from disbursement.registry import validators
 
@@ -21,6 +22,9 @@ def error_report(frame: pd.DataFrame, errors: pd.DataFrame, file_name: str) -> t
     per_row = errors.groupby("row")["message"].agg("；".join)
     rows = frame if len(frame) <= FULL_REPORT_MAX_ROWS else frame.loc[per_row.index]
     rows = rows.apply(validators.neutralise_formula)
+    # XLSX cannot hold control characters (openpyxl refuses them); show where one was instead.
+    rows = rows.apply(lambda column: column.astype(str).str.replace(ILLEGAL_CHARACTERS_RE.pattern, "\ufffd",
+                                                                    regex=True))
     problems = validators.neutralise_formula(per_row.reindex(rows.index).fillna("").astype(str))
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Errors"))

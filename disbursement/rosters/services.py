@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import time
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.redaction import redact_text
 from disbursement import bulk, pii
 from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
@@ -93,8 +95,11 @@ def import_job_execute(*, job_id: int) -> ImportJob:
         _roster_execute(job)
     except TableError as exc:
         _finish(job, ImportStatus.REJECTED, message=str(exc))
-    except Exception:
-        logger.exception("import %s failed", job.pk)
+    except Exception as exc:
+        # The exception's text may quote a cell (a whole ID number, maybe split by invisible characters):
+        # only its redacted form is logged, never the raw exception (and through logging, Sentry).
+        logger.error("import %s failed: %s", job.pk,
+                     redact_text("".join(traceback.format_exception(exc)).rstrip()))
         _finish(job, ImportStatus.FAILED, message=_("The import failed on our side; it has been reported. "
                                                      "Try again later."))
     job.refresh_from_db()
@@ -187,28 +192,48 @@ def _finish(job: ImportJob, status: str, **fields) -> None:
     cache.delete(_progress_key(job.pk))
 
 
-def imports_requeue(*, stale_after_minutes: int = 30, max_attempts: int = 3) -> list[int]:
-    """Periodic sweep: jobs a lost broker message or a dead worker left behind go back to the queue."""
+def imports_requeue(*, stale_after_minutes: int = 30) -> list[int]:
+    """Periodic sweep over jobs a lost broker message or a dead worker left behind.
+
+    A job still queued was never started: it goes back to the queue (the claim in import_job_execute makes
+    a duplicate delivery harmless). A job left running was started and never finished, so its worker died
+    in it (or it ran far too long); running it again would most likely kill the next worker the same way
+    (a file that exhausts memory), so it ends FAILED and is reported. Celery's redelivery of its task after
+    the worker was lost finds it running and does nothing (see import_job_execute).
+    """
     from disbursement.rosters.tasks import import_run
 
     cutoff = timezone.now() - timezone.timedelta(minutes=stale_after_minutes)
-    stale = list(
-        ImportJob.objects.filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], attempts__lt=max_attempts)
-        .filter(created_at__lt=cutoff)
-        .exclude(started_at__gte=cutoff)
-        .values_list("pk", flat=True)
-    )
-    requeued = []
-    for job_id in stale:
-        if ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
-            status=ImportStatus.QUEUED
+    requeued = list(ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
+                    .order_by("pk").values_list("pk", flat=True))
+    for job_id in requeued:
+        import_run.delay(job_id)
+    crashed = list(ImportJob.objects.filter(status=ImportStatus.RUNNING, started_at__lt=cutoff)
+                   .values_list("pk", flat=True))
+    for job_id in crashed:
+        if ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING, started_at__lt=cutoff).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(),
+            message=_("The file could not be processed: the import stopped while reading it and was not "
+                      "retried. It has been reported; check the file (or save it again as CSV) and upload it "
+                      "again."),
         ):
-            import_run.delay(job_id)
-            requeued.append(job_id)
-    ImportJob.objects.filter(status=ImportStatus.RUNNING, attempts__gte=max_attempts, started_at__lt=cutoff).update(
-        status=ImportStatus.FAILED, finished_at=timezone.now(),
-        message=_("The import was interrupted %(n)s times and was given up; upload the file again.")
-        % {"n": max_attempts},
-    )
+            logger.error("import %s stopped while running (worker lost); marked failed, not retried", job_id)
     return requeued
 
+
+def import_files_expire(*, batch: int = 500) -> int:
+    """Periodic: delete the stored upload and error report of rejected or failed imports that finished more
+    than IMPORT_FILE_RETENTION_DAYS ago (both hold whole personal numbers). The job row keeps its errors."""
+    cutoff = timezone.now() - timezone.timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
+    jobs = list(ImportJob.objects.filter(status__in=[ImportStatus.REJECTED, ImportStatus.FAILED],
+                                         finished_at__lt=cutoff).exclude(file="").order_by("pk")[:batch])
+    for job in jobs:
+        for stored in (job.file, job.report):
+            if stored:
+                stored.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="", report="")
+    if len(jobs) == batch:
+        from disbursement.rosters.tasks import import_files_expire as again
+
+        again.delay()
+    return len(jobs)

@@ -11,3 +11,8 @@ def import_run(job_id: int) -> None:
 @shared_task(ignore_result=True)
 def imports_requeue() -> None:
     services.imports_requeue()
+
+
+@shared_task(ignore_result=True)
+def import_files_expire() -> None:
+    services.import_files_expire()

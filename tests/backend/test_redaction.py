@@ -88,3 +88,64 @@ def test_sentry_events_and_breadcrumbs_carry_no_personal_numbers():
     assert "430321100000" in payload
     for secret in (ID_NUMBER, CARD, PHONE, CARD_GROUPED, TOKEN, DB_PASSWORD):
         assert secret not in payload
+
+
+# One of each kind of invisible character a number can be split by: C0 control (BEL, NUL, ESC), C1 control
+# (NEL), DEL, soft hyphen, zero-width space / non-joiner / joiner, left-to-right mark, word joiner, BOM.
+INVISIBLES = ["\x07", "\x00", "\x1b", "\x85", "\x7f", "\xad", "\u200b", "\u200c", "\u200d", "\u200e", "\u2060",
+              "\ufeff"]
+
+
+def _split(number: str, invisible: str) -> str:
+    return invisible.join([number[:6], number[6:10], number[10:]])
+
+
+@pytest.mark.parametrize("invisible", INVISIBLES, ids=[f"U+{ord(c):04X}" for c in INVISIBLES])
+@pytest.mark.parametrize("secret", [ID_NUMBER, OLD_ID, CARD, PHONE])
+def test_a_number_split_by_an_invisible_character_is_redacted(secret, invisible):
+    cleaned = redact_text(f"row 3: {_split(secret, invisible)} rejected")
+    assert cleaned == f"row 3: {REDACTED} rejected"
+
+
+def test_a_number_split_by_an_invisible_character_after_every_digit_is_redacted():
+    assert redact_text("\u200b".join(ID_NUMBER)) == REDACTED
+    assert redact_text("\x07\x07".join(CARD)) == REDACTED
+
+
+def test_log_records_lose_split_numbers_from_message_arguments_and_traceback(caplog):
+    logger = logging.getLogger("tests.redaction")
+    caplog.set_level(logging.INFO)
+    handler_filter = RedactingFilter()
+    caplog.handler.addFilter(handler_filter)
+    split = _split(ID_NUMBER, "\x07")
+    try:
+        logger.warning("cell %r", split)
+        try:
+            raise ValueError(f"invalid id {split}")
+        except ValueError:
+            logger.exception("import failed")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert split not in caplog.text and repr(split)[1:-1] not in caplog.text
+    assert ID_NUMBER[10:] not in caplog.text and "invalid id [redacted]" in caplog.text
+
+
+def test_sentry_events_lose_numbers_split_by_invisible_characters():
+    transport = CapturingTransport()
+    sentry_init(dsn="https://public@sentry.example.invalid/1", environment="test", transport=transport)
+    split_id, split_card = _split(ID_NUMBER, "\u200b"), _split(CARD, "\x07")
+    try:
+        with sentry_sdk.new_scope() as scope:
+            scope.set_extra("cell", split_card)
+            try:
+                raise ValueError(f"bad cell {split_id}")
+            except ValueError:
+                sentry_sdk.capture_exception()
+        sentry_sdk.flush()
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()
+    payload = b"".join(item.get_bytes() for envelope in transport.envelopes for item in envelope.items).decode()
+    assert "bad cell [redacted]" in payload
+    for digits in (ID_NUMBER[10:], CARD[10:]):
+        assert digits not in payload
