@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from disbursement.accounts.roles import Role
+from disbursement.accounts.permissions import action_allowed
 from disbursement.errors import DomainError, NotFound, PermissionDenied
 from disbursement.registry import selectors, services
 from disbursement.registry.models import CardStatus
@@ -58,7 +58,8 @@ def person_detail(request, person_id: int):
         return redirect("person-detail", person_id=person.pk)
     return render(request, "registry/person_detail.html", {
         "person": person, "card": person.cards.filter(status=CardStatus.ACTIVE).first(),
-        "renames": request.user.role == Role.TOWNSHIP_CLERK,
-        # The clerk who corrects a name must see it whole; everyone else sees it masked, as on every page.
-        "name_whole": request.user.role in services.REVEAL_ROLES,
+        "renames": action_allowed(request.user, "person.rename", check_region=False),
+        # Whoever may see the whole numbers (and the clerk who corrects a name) sees the name whole; everyone else
+        # sees it masked, as on every page.
+        "name_whole": action_allowed(request.user, "person.reveal", check_region=False),
     })

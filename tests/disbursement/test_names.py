@@ -135,9 +135,6 @@ def test_bad_names_are_row_errors_at_import_and_good_names_are_registered_normal
     assert registered == list(GOOD_NAMES.values())
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8 item 7 (another branch): the error report cannot hold control "
-                                       "characters yet, so the import fails instead of rejecting; drop this mark "
-                                       "once item 7 is merged")
 @pytest.mark.django_db
 def test_a_name_with_a_control_character_is_a_row_error_at_import():
     job = run_import([roster_row("王\x07五", id_number(), card_number(), V1),
