@@ -93,7 +93,7 @@ def _check(actor, alert_id: int, action: str) -> Alert:
 
 
 def _move(actor, alert: Alert, action: str, to_status: str | None, *, note: str = "", amount_fen: int | None = None,
-          guard: Q | None = None, audit: dict | None = None, **fields) -> Alert:
+          guard: Q | None = None, audit: dict | None = None, also=None, **fields) -> Alert:
     """The guarded step every transition shares: UPDATE … WHERE status = what the actor saw, the event, the audit."""
     now = timezone.now()
     updates = dict(fields)
@@ -110,6 +110,8 @@ def _move(actor, alert: Alert, action: str, to_status: str | None, *, note: str 
                                   from_status=alert.status, to_status=to_status or alert.status, note=note,
                                   amount_fen=amount_fen)
         alert.refresh_from_db()
+        if also is not None:
+            also(alert)
         audit_record(actor=actor, action=f"alert_{action}", obj=alert, region_code=alert.region_id,
                      status=alert.status, note=note[:500], amount_fen=amount_fen, **(audit or {}))
     return alert
@@ -143,12 +145,14 @@ def alert_assign(*, actor, alert_id: int, assignee_id: int, note: str = "") -> A
         raise ValidationFailed(_("Assign the alert to an active supervisor, finance user or clerk whose region "
                                  "contains the alert's region."), field="assignee_id")
     to_status = S.ASSIGNED if alert.status == S.NEW else None
-    alert = _move(actor, alert, "assign", to_status, note=note.strip(), assignee_id=assignee.pk,
-                  audit={"assignee_id": assignee.pk})
-    InboxEntry.objects.bulk_create([InboxEntry(user_id=assignee.pk, alert_id=alert.pk, reason="assigned")],
-                                   ignore_conflicts=True)
-    InboxEntry.objects.filter(user_id=assignee.pk, alert_id=alert.pk, reason="assigned").update(read_at=None)
-    return alert
+
+    def to_inbox(alert):
+        InboxEntry.objects.bulk_create([InboxEntry(user_id=assignee.pk, alert_id=alert.pk, reason="assigned")],
+                                       ignore_conflicts=True)
+        InboxEntry.objects.filter(user_id=assignee.pk, alert_id=alert.pk, reason="assigned").update(read_at=None)
+
+    return _move(actor, alert, "assign", to_status, note=note.strip(), assignee_id=assignee.pk,
+                 audit={"assignee_id": assignee.pk}, also=to_inbox)
 
 
 def alert_verify(*, actor, alert_id: int, note: str = "") -> Alert:
@@ -235,20 +239,20 @@ def escalation_region(region_code: str, level: int) -> str:
 def alerts_escalate_overdue(*, now=None) -> list[int]:
     """Periodic: open alerts with no action for their severity's N days go one level up.
 
-    "No action" counts from the later of the last status change and the last escalation, so an alert escalates
-    once per overdue period, and running this twice escalates nothing more.
+    "No action" counts from the alert's latest event (a status change, a note, a recovery, or an escalation), so
+    an alert escalates once per overdue period, and running this twice escalates nothing more. A scan refreshing
+    the alert is not an action.
     1. Find the candidates (read only). 2. Lock them in pk order, then re-read which are still overdue: a run
        that waited on the locks sees the escalation events the other run committed. 3. Per alert: level + 1, an
        event, inbox entries for the supervisors of the region one level up, the audit record last.
     """
     now = now or timezone.now()
-    last_escalated = AlertEvent.objects.filter(alert=OuterRef("pk"), action="escalated").values("alert").annotate(
-        at=Max("at")).values("at")
+    last_event = AlertEvent.objects.filter(alert=OuterRef("pk")).values("alert").annotate(at=Max("at")).values("at")
     overdue = Q()
     for severity, days in overdue_days().items():
         overdue |= Q(severity=severity, last_action_at__lt=now - timedelta(days=days))
     rows = (Alert.objects.filter(status__in=OPEN_STATUSES)
-            .annotate(last_action_at=Greatest("status_changed_at", Coalesce(Subquery(last_escalated),
+            .annotate(last_action_at=Greatest("status_changed_at", Coalesce(Subquery(last_event),
                                                                              "status_changed_at")))
             .filter(overdue))
     candidates = list(rows.values_list("pk", flat=True))

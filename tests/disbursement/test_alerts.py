@@ -306,7 +306,10 @@ def test_an_alert_moved_on_is_not_announced(people):
 
 
 def _age(alert_id, days):
-    Alert.objects.filter(pk=alert_id).update(status_changed_at=timezone.now() - timedelta(days=days))
+    """As if the alert had been raised and last touched `days` ago."""
+    then = timezone.now() - timedelta(days=days)
+    Alert.objects.filter(pk=alert_id).update(status_changed_at=then)
+    AlertEvent.objects.filter(alert_id=alert_id).update(at=then)
 
 
 @pytest.mark.django_db
@@ -330,11 +333,17 @@ def test_an_overdue_alert_escalates_once_per_overdue_period_one_level_up(people)
 
 
 @pytest.mark.django_db
-def test_an_action_resets_the_overdue_clock(people):
+def test_an_action_resets_the_overdue_clock_and_a_rescan_does_not(people):
     alert_id = raise_alert()
     _age(alert_id, 4)
     services.alert_verify(actor=people["supervisor"], alert_id=alert_id)
     assert services.alerts_escalate_overdue() == []
+    _age(alert_id, 4)
+    services.alert_note(actor=people["clerk"], alert_id=alert_id, note="核实中，已联系家属")
+    assert services.alerts_escalate_overdue() == []
+    _age(alert_id, 4)
+    raise_alert()  # the scan sees the same facts again
+    assert services.alerts_escalate_overdue() == [alert_id]
     for alert_status in (AlertStatus.DISMISSED, AlertStatus.CLOSED):
         Alert.objects.filter(pk=alert_id).update(status=alert_status)
         _age(alert_id, 30)
@@ -417,6 +426,8 @@ def test_the_api_lists_counts_shows_and_acts_on_alerts(people, api_client):
     assert {row["id"], row["rule"], row["status"], row["amount_yuan"], row["region"]} == {
         alert_id, "D1", "new", "500.00", VILLAGE}
     assert client.get("/api/v1/alerts?region=12").status_code == 422
+    assert api_client(people["department"]).get("/api/v1/alerts").status_code == 403
+    assert api_client(people["far_supervisor"]).get("/api/v1/alerts").json()["count"] == 0
     counts = client.get("/api/v1/alerts/counts").json()
     assert counts["by_rule"] == [{"key": "D1", "name": "D1", "count": 1, "amount_yuan": "500.00"}]
     assert counts["by_region"][0]["key"] == YISUHE_TOWN
