@@ -152,7 +152,8 @@ def alert_detail(*, actor, alert_id: int) -> AlertDetail:
         view = SubjectView(kind=s.kind, kind_label=str(labels.get(s.kind, s.kind)), ref=s.ref, detail=s.detail)
         reference = None
         if s.kind == SubjectKind.PAYMENT:
-            reference = s.detail.get("reference") or payments.get(int(s.ref)) if s.ref.isdigit() else None
+            reference = (s.detail.get("reference") or s.detail.get("payment_reference")
+                         or (payments.get(int(s.ref)) if s.ref.isdigit() else None))
         elif s.kind == SubjectKind.LINE and s.ref.isdigit():
             reference = refs_by_line.get(int(s.ref))
         if reference:
