@@ -8,6 +8,7 @@ from ninja.security import django_auth
 
 from disbursement.accounts.api import router as accounts_router
 from disbursement.accounts.auth import TokenAuth
+from disbursement.alerts.api import router as alerts_router
 from disbursement.budget.api import router as budget_router
 from disbursement.catalog.api import router as catalog_router
 from disbursement.complaints.api import router as complaints_router
@@ -36,6 +37,7 @@ api.add_router("/", budget_router)
 api.add_router("/", payments_router)
 api.add_router("/", complaints_router)
 api.add_router("/", portal_router)
+api.add_router("/", alerts_router)
 
 
 def _error(request, status: int, code: str, message: str, field: str | None = None, **extra):

@@ -164,7 +164,12 @@ CELERY_BEAT_SCHEDULE = {
     "import-files-expire": {"task": "disbursement.rosters.tasks.import_files_expire", "schedule": 3600.0},
     "payments-return-unhandled": {"task": "disbursement.payments.tasks.payments_return_unhandled",
                                   "schedule": 3600.0},
+    "alerts-escalate-overdue": {"task": "disbursement.alerts.tasks.alerts_escalate_overdue", "schedule": 3600.0},
 }
+# Days an open alert of each severity may go without action before it escalates one level up.
+ALERT_OVERDUE_DAYS_HIGH = env_int("ALERT_OVERDUE_DAYS_HIGH", 3)
+ALERT_OVERDUE_DAYS_MEDIUM = env_int("ALERT_OVERDUE_DAYS_MEDIUM", 7)
+ALERT_OVERDUE_DAYS_LOW = env_int("ALERT_OVERDUE_DAYS_LOW", 15)
 # Days a failed payment waits for a correction and re-issue before its money returns to the indicator.
 PAYMENT_RETURN_DAYS = env_int("PAYMENT_RETURN_DAYS", 30)
 

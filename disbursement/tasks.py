@@ -1,10 +1,12 @@
 """Celery finds the app's tasks here (autodiscovery looks for <app>.tasks)."""
 
+from disbursement.alerts.tasks import alerts_escalate_overdue
 from disbursement.banking.tasks import bank_file_notify
 from disbursement.notifications.tasks import notices_requeue, notices_send
 from disbursement.payments.tasks import payments_return_unhandled
 from disbursement.rosters.tasks import import_run, imports_requeue
 
 __all__ = [
-    "bank_file_notify", "import_run", "imports_requeue", "notices_requeue", "notices_send", "payments_return_unhandled",
+    "alerts_escalate_overdue", "bank_file_notify", "import_run", "imports_requeue", "notices_requeue",
+    "notices_send", "payments_return_unhandled",
 ]

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from disbursement import views
+from disbursement.alerts import views as alert_views
 from disbursement.budget import views as budget_views
 from disbursement.complaints import views as complaint_views
 from disbursement.payments import views as payment_views
@@ -33,4 +34,8 @@ urlpatterns = [
     path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
     path("register/", registry_views.person_search, name="person-search"),
     path("registry/persons/<int:person_id>/", registry_views.person_detail, name="person-detail"),
+    path("alerts/", alert_views.alert_list, name="alert-list"),
+    path("alerts/export/", alert_views.alert_export, name="alert-export"),
+    path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert-detail"),
+    path("inbox/", alert_views.inbox, name="inbox"),
 ]

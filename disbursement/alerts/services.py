@@ -7,9 +7,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from disbursement.alerts.models import Alert, AlertEvent, AlertStatus, AlertSubject
+from disbursement.alerts.lifecycle import (  # noqa: F401  (the lifecycle services are part of this module's API)
+    ACTIONS,
+    WORK_ROLES,
+    alert_assign,
+    alert_close,
+    alert_confirm,
+    alert_dismiss,
+    alert_note,
+    alert_recover,
+    alert_rectify,
+    alert_verify,
+    alerts_escalate_overdue,
+)
+from disbursement.alerts.models import Alert, AlertEvent, AlertStatus, AlertSubject, InboxEntry, Severity
+from geo import codes
 
 BATCH = 1000
 
@@ -97,3 +112,58 @@ def _by_keys(keys: list[str]) -> dict[str, tuple]:
                 "key", "pk", "status", "first_seen_at", "facts_hash"):
             rows[key] = tuple(rest)
     return rows
+
+
+@dataclass(frozen=True)
+class NotifyOutcome:
+    recipients: int  # (alert, user) pairs now in an inbox (new, re-opened or already there)
+    notice_ids: list[int]  # outbox notices written now (high severity only)
+
+
+def alerts_notify(alert_ids: Iterable[int]) -> NotifyOutcome:
+    """Tell people of alerts just raised or re-opened: the scan calls this after alerts_upsert (pass it the
+    outcome's created_ids + reopened_ids; any alert ids will do, only alerts still `new` are announced).
+
+    1. Everyone active who works alerts (WORK_ROLES) and whose region contains the alert's region gets an inbox
+       entry; an entry from before a re-opening becomes unread again. Running it twice adds nothing.
+    2. High-severity alerts also go to the notification outbox for those users, de-duplicated per alert, user
+       and facts (a re-opening on changed facts is news; the same facts are never sent twice).
+    """
+    from disbursement.accounts.models import User
+    from disbursement.notifications.services import notices_enqueue_staff
+
+    alerts = list(Alert.objects.filter(pk__in=list(alert_ids), status=AlertStatus.NEW)
+                  .values_list("pk", "region_id", "severity", "rule", "facts_hash"))
+    if not alerts:
+        return NotifyOutcome(0, [])
+    ancestors = {a[0]: codes.ancestor_codes(a[1]) for a in alerts}
+    users_by_region: dict[str, list[int]] = {}
+    for user_id, region_id in User.objects.filter(
+            is_active=True, role__in=WORK_ROLES,
+            region_id__in={code for path in ancestors.values() for code in path}).values_list("pk", "region_id"):
+        users_by_region.setdefault(region_id, []).append(user_id)
+    now = timezone.now()
+    pairs = [(alert, user_id) for alert in alerts for code in ancestors[alert[0]]
+             for user_id in users_by_region.get(code, [])]
+    with transaction.atomic():
+        InboxEntry.objects.filter(
+            alert_id__in=[a[0] for a in alerts], reason="raised", created_at__lt=F("alert__status_changed_at"),
+        ).update(read_at=None, created_at=now)
+        written = InboxEntry.objects.bulk_create(
+            [InboxEntry(user_id=user_id, alert_id=alert[0], reason="raised") for alert, user_id in pairs],
+            batch_size=BATCH, ignore_conflicts=True)
+        notice_ids = notices_enqueue_staff(rows=[
+            {"user_id": user_id, "kind": "alert", "dedup_key": f"alert-{alert[0]}-{alert[4][:16]}-u{user_id}",
+             "text": f"高风险预警 #{alert[0]}（规则 {alert[3]}）：请登录一卡通系统查看并处理。"}
+            for alert, user_id in pairs if alert[2] == Severity.HIGH])
+    return NotifyOutcome(len(written), notice_ids)
+
+
+def inbox_mark_read(*, actor, entry_ids: list[int] | None = None, alert_id: int | None = None) -> int:
+    """Mark the actor's own inbox entries read (the given ones, or all of one alert). Returns how many changed."""
+    entries = InboxEntry.objects.filter(user_id=actor.pk, read_at__isnull=True)
+    if entry_ids is not None:
+        entries = entries.filter(pk__in=entry_ids)
+    if alert_id is not None:
+        entries = entries.filter(alert_id=alert_id)
+    return entries.update(read_at=timezone.now())

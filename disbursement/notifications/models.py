@@ -14,9 +14,13 @@ class NoticeStatus(models.TextChoices):
 
 
 class Notice(models.Model):
+    # The recipient: a resident (SMS to the register's phone) or a staff user (e.g. a supervisor told of a
+    # high-severity alert; the address is the user's e-mail). Exactly one of the two.
     person = models.ForeignKey("disbursement.Person", verbose_name=_("person"), on_delete=models.PROTECT,
-                               related_name="notices")
-    # Copied from the person when the notice is enqueued: a later register edit does not redirect it.
+                               related_name="notices", null=True, blank=True)
+    user = models.ForeignKey("disbursement.User", verbose_name=_("user"), on_delete=models.PROTECT,
+                             related_name="notices", null=True, blank=True)
+    # Copied from the person (or user) when the notice is enqueued: a later edit does not redirect it.
     phone_cipher = models.TextField(_("phone (encrypted)"))
     phone_masked = models.CharField(_("phone"), max_length=11)
     kind = models.CharField(_("kind"), max_length=40)
@@ -38,6 +42,10 @@ class Notice(models.Model):
     class Meta:
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(person__isnull=False, user__isnull=True)
+                                   | models.Q(person__isnull=True, user__isnull=False), name="notice_one_recipient"),
+        ]
         indexes = [
             # The sweep looks only at unfinished notices; sent ones (nearly all) stay out of the index.
             models.Index(fields=["status", "queued_at"], name="notice_unfinished",

@@ -102,6 +102,39 @@ def notices_enqueue_many(*, rows: Iterable[Mapping] | pd.DataFrame) -> list[int]
     return notice_ids
 
 
+def notices_enqueue_staff(*, rows: Iterable[Mapping]) -> list[int]:
+    """Put notices to staff users in the outbox (e.g. a high-severity alert to the supervisors of its region).
+    Rows are mappings with user_id, kind, dedup_key, text; the address is the user's e-mail (users without one
+    are skipped), encrypted like a resident's phone. Dedup keys already in the outbox send nothing more.
+    Returns the ids of the notices written now; they are sent after commit."""
+    frame = pd.DataFrame(list(rows), columns=["user_id", "kind", "dedup_key", "text"])
+    if frame.empty:
+        return []
+    _fields_check(frame)
+    from disbursement.accounts.models import User
+
+    emails = dict(User.objects.filter(pk__in=set(frame["user_id"].tolist())).exclude(email="")
+                  .values_list("pk", "email"))
+    frame = frame[frame["user_id"].isin(emails) & ~frame["dedup_key"].isin(
+        Notice.objects.filter(dedup_key__in=frame["dedup_key"].tolist()).values_list("dedup_key", flat=True))]
+    if frame.empty:
+        return []
+    now = timezone.now()
+    addresses = pii.encrypt_many([emails[u] for u in frame["user_id"]])
+    # ignore_conflicts settles a race with another enqueue of the same key; the ids are read back by key.
+    Notice.objects.bulk_create([
+        Notice(user_id=int(u), phone_cipher=address, phone_masked="", kind=kind, text=text, dedup_key=key,
+               queued_at=now, created_at=now)
+        for (u, kind, key, text), address in zip(frame[["user_id", "kind", "dedup_key", "text"]].itertuples(
+            index=False), addresses, strict=True)
+    ], ignore_conflicts=True)
+    notice_ids = sorted(Notice.objects.filter(dedup_key__in=frame["dedup_key"].tolist(), created_at=now)
+                        .values_list("pk", flat=True))
+    if notice_ids:
+        transaction.on_commit(lambda: notices_dispatch(notice_ids=notice_ids))
+    return notice_ids
+
+
 def _fields_check(frame: pd.DataFrame) -> None:
     for column, limit in _MAX_LENGTH.items():
         lengths = frame[column].str.len()
