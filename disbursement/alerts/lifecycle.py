@@ -3,7 +3,8 @@ recover (追回), close; and the periodic escalation of overdue alerts.
 
 Every transition is one conditional UPDATE on the status the actor saw (two supervisors confirming at once:
 one wins, the other gets Conflict), then an AlertEvent, then `audit_record` as the last write.
-Who may do what is the one table ACTION_ROLES below (there is no shared permissions module in this tree).
+Who may do what is the one table ACTION_ROLES below, beside the statuses each action starts from (the money
+path's actions are in accounts/permissions.py; an alert's rights also depend on its status and assignee).
 """
 
 from datetime import timedelta
