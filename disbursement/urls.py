@@ -32,4 +32,6 @@ urlpatterns = [
     path("imports/<int:job_id>/", roster_views.import_detail, name="import-detail"),
     path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
     path("register/", registry_views.person_search, name="person-search"),
+    path("registers/", registry_views.register_home, name="register-home"),
+    path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
 ]
