@@ -7,6 +7,7 @@ risk scan of that register and scope. Jobs are rosters' ImportJob rows with the 
 """
 
 import logging
+from functools import partial
 
 import pandas as pd
 from django.db import IntegrityError, connection, transaction
@@ -78,6 +79,8 @@ def register_import_execute(*, job_id: int) -> ImportJob:
 
 
 def _register_execute(job: ImportJob) -> None:
+    """Read, check, and replace the scope's rows in one transaction. Locks: the scope's region row (no key),
+    then the register's rows of that scope (DELETE); the audit record is the transaction's last write."""
     import_progress_set(job.pk, "reading", 0, 0)
     spec = SPECS[job.kind]
     frame = table_read(import_file_bytes(job))
@@ -100,6 +103,9 @@ def _register_execute(job: ImportJob) -> None:
 
     try:
         with transaction.atomic():
+            # Imports of one scope take turns: two snapshots replacing the same rows at once would both delete
+            # the old rows and both insert. NO KEY: rows that merely point at the region are not held up.
+            Region.objects.select_for_update(no_key=True).filter(code=job.region_id).first()
             result = register_check(frame, spec=spec, scope_code=job.region_id, progress=progress)
             if len(result.errors):
                 raise ImportRejected(result.errors)
@@ -107,9 +113,8 @@ def _register_execute(job: ImportJob) -> None:
             replaced = _register_persist(result.rows, spec=spec, scope_code=job.region_id, job=job)
             audit_record(actor=job.uploaded_by, action="register.import", obj=job, region_code=job.region_id,
                          kind=job.kind, rows=total, replaced=replaced, file_sha256=job.file_sha256)
-            kind, scope_code = job.kind, job.region_id
             # robust: the import is committed whatever becomes of the scan's queueing.
-            transaction.on_commit(lambda: _scan_queue(kind, scope_code), robust=True)
+            transaction.on_commit(partial(risk_scan_queue, job.kind, job.region_id), robust=True)
     except ImportRejected as rejected:
         import_reject(job, frame, rejected.errors)
         return
@@ -121,7 +126,8 @@ def _register_execute(job: ImportJob) -> None:
                             "for this region.") % {"rows": total, "replaced": replaced})
 
 
-def _scan_queue(kind: str, scope_code: str) -> None:
+def risk_scan_queue(kind: str, scope_code: str) -> None:
+    """The targeted scan of the rules that read this register, over the region just imported."""
     from disbursement.risk.tasks import risk_scan_targeted_run
 
     risk_scan_targeted_run.delay(kind, scope_code)

@@ -38,7 +38,7 @@ def person_search(request):
 
 
 class RegisterUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Register"))
+    kind = forms.ChoiceField(label=_("Side register"))
     scope = forms.ChoiceField(label=_("Region the file covers"))
     file = forms.FileField(label=_("Register file (CSV or XLSX)"))
 
