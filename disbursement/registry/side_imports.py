@@ -7,7 +7,7 @@ risk scan of that register and scope. Jobs are rosters' ImportJob rows with the 
 """
 
 import logging
-from functools import partial
+from functools import partial, update_wrapper
 
 import pandas as pd
 from django.db import IntegrityError, connection, transaction
@@ -113,8 +113,10 @@ def _register_execute(job: ImportJob) -> None:
             replaced = _register_persist(result.rows, spec=spec, scope_code=job.region_id, job=job)
             audit_record(actor=job.uploaded_by, action="register.import", obj=job, region_code=job.region_id,
                          kind=job.kind, rows=total, replaced=replaced, file_sha256=job.file_sha256)
-            # robust: the import is committed whatever becomes of the scan's queueing.
-            transaction.on_commit(partial(risk_scan_queue, job.kind, job.region_id), robust=True)
+            # robust: the import is committed whatever becomes of the scan's queueing. (Django logs a failing
+            # robust callback by its __qualname__, which a bare partial lacks.)
+            queue = update_wrapper(partial(risk_scan_queue, job.kind, job.region_id), risk_scan_queue)
+            transaction.on_commit(queue, robust=True)
     except ImportRejected as rejected:
         import_reject(job, frame, rejected.errors)
         return
