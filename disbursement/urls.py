@@ -38,4 +38,6 @@ urlpatterns = [
     path("alerts/export/", alert_views.alert_export, name="alert-export"),
     path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert-detail"),
     path("inbox/", alert_views.inbox, name="inbox"),
+    path("registers/", registry_views.register_home, name="register-home"),
+    path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
 ]

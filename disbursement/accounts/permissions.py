@@ -61,6 +61,10 @@ RULES: dict[str, Rule] = {
     "person.rename": Rule(frozenset({_CLERK}), _("Only the township clerk corrects names in the register.")),
     "card.register": Rule(frozenset({_CLERK, _FINANCE}),
                           _("Only the township clerk or county finance registers cards.")),
+    # Side registers (deaths, cadres, payroll …) come from the county's and province's offices that hold them.
+    "register.import": Rule(frozenset({_FINANCE, _DEPARTMENT, Role.SUPERVISOR, Role.PROVINCE_ADMIN}),
+                            _("Only county finance, county departments, supervisors and the provincial "
+                              "administrator import side registers."), superuser=True),
     "indicator.issue": Rule(frozenset({_FINANCE, Role.PROVINCE_ADMIN}),
                             _("Only finance issues and adjusts budget indicators."), superuser=True),
     "indicator.adjust": Rule(frozenset({_FINANCE, Role.PROVINCE_ADMIN}),

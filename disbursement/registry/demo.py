@@ -541,6 +541,9 @@ def register_write(register: DemoRegister, *, seed: int) -> None:
 
         id_hash = pd.Series(pii.blind_index_many(persons["id_number"].tolist()), index=persons.index)
         id_masked = _masked(persons["id_number"], 3, 4, "*" * 11)
+        id_cipher = pd.Series(pii.encrypt_many(persons["id_number"].tolist()), index=persons.index)
+        # Side-register rows look imported: each covers the person's county (its scope) and keeps the cipher.
+        county = persons["village_id"].str[:6] + "000000"
         phone = persons["phone"]
         has_phone = (phone != "").to_numpy()
         phone_cipher = pd.Series("", index=persons.index, dtype=object)
@@ -548,7 +551,7 @@ def register_write(register: DemoRegister, *, seed: int) -> None:
         bulk.table_copy(cursor, table[Person], pd.DataFrame({
             "name": persons["name"],
             "id_hash": id_hash,
-            "id_cipher": pii.encrypt_many(persons["id_number"].tolist()),
+            "id_cipher": id_cipher,
             "id_masked": id_masked,
             "sex": persons["sex"],
             "birth_date": persons["birth_date"].dt.strftime("%Y-%m-%d"),
@@ -600,7 +603,9 @@ def register_write(register: DemoRegister, *, seed: int) -> None:
         holders = persons.loc[land["person"]]
         bulk.table_copy(cursor, table[LandContract], pd.DataFrame({
             "id_hash": id_hash.loc[land["person"]].to_numpy(),
+            "id_cipher": id_cipher.loc[land["person"]].to_numpy(),
             "id_masked": id_masked.loc[land["person"]].to_numpy(),
+            "scope_id": county.loc[land["person"]].to_numpy(),
             "name": holders["name"].to_numpy(),
             "village_id": holders["village_id"].to_numpy(),
             "contract_number": _contract_numbers(cursor, holders, register.households, table[LandContract]),
@@ -610,7 +615,9 @@ def register_write(register: DemoRegister, *, seed: int) -> None:
         cadres = register.cadres
         bulk.table_copy(cursor, table[VillageCadre], pd.DataFrame({
             "id_hash": id_hash.loc[cadres["person"]].to_numpy(),
+            "id_cipher": id_cipher.loc[cadres["person"]].to_numpy(),
             "id_masked": id_masked.loc[cadres["person"]].to_numpy(),
+            "scope_id": county.loc[cadres["person"]].to_numpy(),
             "name": persons.loc[cadres["person"], "name"].to_numpy(),
             "village_id": persons.loc[cadres["person"], "village_id"].to_numpy(),
             "post": cadres["post"].map(CADRE_POSTS).to_numpy(),
@@ -621,7 +628,9 @@ def register_write(register: DemoRegister, *, seed: int) -> None:
         deaths = register.deaths
         bulk.table_copy(cursor, table[DeathRecord], pd.DataFrame({
             "id_hash": id_hash.loc[deaths["person"]].to_numpy(),
+            "id_cipher": id_cipher.loc[deaths["person"]].to_numpy(),
             "id_masked": id_masked.loc[deaths["person"]].to_numpy(),
+            "scope_id": county.loc[deaths["person"]].to_numpy(),
             "name": persons.loc[deaths["person"], "name"].to_numpy(),
             "died_on": deaths["died_on"].dt.strftime("%Y-%m-%d").to_numpy(),
             "source": deaths["source"].to_numpy(),

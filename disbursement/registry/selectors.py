@@ -1,8 +1,11 @@
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from disbursement import pii
-from disbursement.accounts.scoping import scoped, scoped_get
+from disbursement.accounts.scoping import jurisdiction_q, scoped, scoped_get
+from disbursement.errors import NotFound
 from disbursement.registry.models import Person
+from disbursement.rosters.models import ImportJob, ImportKind
 from geo import codes
 
 
@@ -26,3 +29,36 @@ def person_by_id_number(*, actor, id_number: str) -> Person | None:
 
 def person_get(*, actor, person_id: int) -> Person:
     return scoped_get(Person.objects.select_related("village", "household"), actor, "village", pk=person_id)
+
+
+def side_records(*, actor, kind: str) -> QuerySet:
+    """A side register's rows the actor reaches: those of imports covering a region in his jurisdiction, and
+    those whose village (or either end of a move) lies in it."""
+    from disbursement.registry.side_specs import SPECS
+
+    spec = SPECS.get(kind)
+    if spec is None:
+        raise NotFound(_("No side register %(kind)s.") % {"kind": kind})
+    reach = jurisdiction_q(actor, "scope")
+    for column in spec.columns:
+        if column.kind in ("village", "region"):
+            reach |= jurisdiction_q(actor, column.target.removesuffix("_id"))
+    return spec.model.objects.filter(reach).order_by("id")
+
+
+def side_record_counts(*, actor) -> dict[str, int]:
+    from disbursement.registry.side_specs import SPECS
+
+    return {kind: side_records(actor=actor, kind=kind).count() for kind in SPECS}
+
+
+def register_import_list(*, actor) -> QuerySet[ImportJob]:
+    return scoped(ImportJob.objects.exclude(kind=ImportKind.ROSTER).select_related("region", "uploaded_by"),
+                  actor, "region")
+
+
+def register_import_get(*, actor, job_id: int) -> ImportJob:
+    job = register_import_list(actor=actor).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(_("Import not found."))
+    return job

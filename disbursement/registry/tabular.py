@@ -254,5 +254,11 @@ def columns_canonical(frame: pd.DataFrame, aliases: dict[str, str], required: di
     return frame.rename(columns=renames)
 
 
+def columns_missing(frame: pd.DataFrame, aliases: dict[str, str], required: dict[str, str]) -> list[str]:
+    """The canonical names in `required` that no header of the frame stands for."""
+    present = {aliases.get(_header_key(column)) for column in frame.columns}
+    return [name for name in required if name not in present]
+
+
 def alias_table(spec: dict[str, list[str]]) -> dict[str, str]:
     return {_header_key(alias): canonical for canonical, names in spec.items() for alias in [canonical, *names]}

@@ -44,6 +44,7 @@ NAME_ERRORS = ("required", "too_long", "formula", "control_character", "digit", 
                "bad_separator")
 MONEY_MAX_UNITS = 10**12
 NAME_MAX_LENGTH = 50  # Person.name and the bank file's payee name
+DATE_ERRORS = ("required", "bad_format", "bad_date", "future")
 
 ERROR_MESSAGES: dict[str, str] = {
     "id.required": _("The ID number is missing; enter the 18-character resident ID number."),
@@ -115,6 +116,10 @@ ERROR_MESSAGES: dict[str, str] = {
         "The number must be greater than zero; correct a negative or zero figure, or leave out the row if nothing "
         "is due."
     ),
+    "date.required": _("The date is missing; write it as YYYY-MM-DD, e.g. 2025-11-14."),
+    "date.bad_format": _("Write dates as YYYY-MM-DD, e.g. 2025-11-14 (format the column as text or as a date)."),
+    "date.bad_date": _("This is not a real date (check the month and the day), or it is before 1900."),
+    "date.future": _("This date lies in the future; check the year."),
     "money.too_large": _(
         "The number is implausibly large (over 10 billion yuan, or 1 billion for a quantity); check for extra "
         "digits or a missing decimal point."
@@ -592,6 +597,55 @@ def money_reference(text: str | None, decimals: int = 2) -> tuple[int, str]:
         if scaled > MONEY_MAX_UNITS:
             return 0, "too_large"
         return int(scaled), ""
+
+
+# ------------------------------------------------------------------------------------------------ dates
+
+# YYYY-MM-DD; an Excel date cell arrives as "YYYY-MM-DD 00:00:00", which is the same day.
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: 00:00:00)?"
+
+
+def dates(raw: pd.Series, *, required: bool = True, not_after: date | None = None) -> pd.DataFrame:
+    """Validate calendar dates written YYYY-MM-DD. Columns: value (ISO text, "" when empty or wrong), date
+    (datetime64[ns], NaT likewise), error. Errors in order: required, bad_format, bad_date (no such day, or
+    before 1900), future (after `not_after`). An empty cell is valid when not `required`."""
+    text = _fold(_text(raw)).str.strip(_SPACES)
+    empty = _as_bool(text == "")
+    shaped = _as_bool(text.str.fullmatch(_DATE))
+    digits = _fixed_bytes(text.str.slice(0, 10).where(shaped, "1970-01-01"), 10).astype(np.int32) - ord("0")
+    year = digits[:, 0:4] @ np.array([1000, 100, 10, 1], dtype=np.int32)
+    month = digits[:, 5] * 10 + digits[:, 6]
+    day = digits[:, 8] * 10 + digits[:, 9]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last_day = _DAYS_IN_MONTH[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= last_day) & (year >= 1900)
+    ymd = year * 10_000 + month * 100 + day
+    limit = 99_991_231 if not_after is None else not_after.year * 10_000 + not_after.month * 100 + not_after.day
+    codes = _first_error([empty & required, ~empty & ~shaped, ~empty & shaped & ~real, ~empty & shaped & real
+                          & (ymd > limit)])
+    ok = (codes == 0) & ~empty
+    value = text.str.slice(0, 10).where(ok, "")
+    parsed = pd.to_datetime(value.where(ok, None), format="%Y-%m-%d", errors="coerce").to_numpy(dtype="M8[ns]")
+    columns = {"value": value, "date": parsed, "error": _labels(codes, DATE_ERRORS)}
+    return _frame(columns, raw.index)
+
+
+def date_reference(text: str | None, *, required: bool = True, not_after: date | None = None) -> tuple[str, str]:
+    """One date the plain way, with datetime: (ISO value, error)."""
+    value = _one_text(text).translate(_FULLWIDTH).strip(_SPACES)
+    if not value:
+        return "", "required" if required else ""
+    if not re.fullmatch(_DATE, value):
+        return "", "bad_format"
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return "", "bad_date"
+    if day.year < 1900:
+        return "", "bad_date"
+    if not_after is not None and day > not_after:
+        return "", "future"
+    return day.isoformat(), ""
 
 
 # --------------------------------------------------------------------------------- formula injection

@@ -1,18 +1,23 @@
-"""The register pages: search by part of the name and village (GET) or by whole ID number (POST only), and
-one person with masked numbers and the name correction form."""
+"""The register pages: search by part of the name and village (GET) or by whole ID number (POST only); one
+person with masked numbers and the name correction form; the side registers' page (upload, recent imports,
+counts) and an import's outcome."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.permissions import action_allowed
 from disbursement.errors import DomainError, NotFound, PermissionDenied
-from disbursement.registry import selectors, services
+from disbursement.registry import selectors, services, side_imports
 from disbursement.registry.models import CardStatus
+from disbursement.registry.side_specs import SPECS
+from disbursement.rosters.models import ImportKind
+from disbursement.rosters.services import import_progress_get
 from geo.models import Region, RegionLevel
 
 
@@ -63,3 +68,47 @@ def person_detail(request, person_id: int):
         # sees it masked, as on every page.
         "name_whole": action_allowed(request.user, "person.reveal", check_region=False),
     })
+class RegisterUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Side register"))
+    scope = forms.ChoiceField(label=_("Region the file covers"))
+    file = forms.FileField(label=_("Register file (CSV or XLSX)"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind, ImportKind(kind).label) for kind in SPECS]
+        regions = Region.objects.filter(level__in=side_imports.SCOPE_LEVELS)
+        if not user.is_superuser:
+            regions = regions.within(user.region_id) if user.region_id else regions.none()
+        self.fields["scope"].choices = [(code, f"{name} ({code})")
+                                        for code, name in regions.order_by("code").values_list("code", "name")]
+
+
+@login_required
+def register_home(request):
+    """Upload a side register; the recent register imports; how many rows each register holds here."""
+    may_import = action_allowed(request.user, "register.import", check_region=False)
+    form = RegisterUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = side_imports.register_import_submit(
+                actor=request.user, kind=form.cleaned_data["kind"], scope_code=form.cleaned_data["scope"],
+                content=form.cleaned_data["file"], file_name=form.cleaned_data["file"].name)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("register-import-detail", job_id=job.pk)
+    counts = selectors.side_record_counts(actor=request.user)
+    return render(request, "registry/register_home.html", {
+        "form": form, "may_import": may_import, "imports": selectors.register_import_list(actor=request.user)[:20],
+        "counts": [(ImportKind(kind).label, SPECS[kind], counts[kind]) for kind in SPECS],
+    })
+
+
+@login_required
+def register_import_detail(request, job_id: int):
+    try:
+        job = selectors.register_import_get(actor=request.user, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "registry/register_import_detail.html",
+                  {"job": job, "progress": import_progress_get(job), "errors": job.errors[:200]})

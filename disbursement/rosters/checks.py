@@ -91,16 +91,19 @@ def _message(field: str, code: str) -> str:
 
 
 class ErrorList:
-    """Errors gathered as frames (one per check), so that a million rows never means a million calls."""
+    """Errors gathered as frames (one per check), so that a million rows never means a million calls.
 
-    def __init__(self):
+    `message` turns (field, code) into the sentence shown; other importers (the side registers) pass their own."""
+
+    def __init__(self, message=None):
         self.parts: list[pd.DataFrame] = []
+        self.message = message or _message
 
     def add(self, rows, field: str, code: str, **params) -> None:
         rows = pd.Index(rows)
         if len(rows) == 0:
             return
-        message = _message(field, code)
+        message = self.message(field, code)
         if params:
             # Per-row parameters (e.g. the first row of a duplicate) arrive as aligned Series.
             first = next(iter(params.values()))
@@ -214,7 +217,7 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
     progress("checking", 3 * len(frame) // 4)
 
     # 3. Relations to the database.
-    _register_check(rows, valid_id, valid_card, item, period, errors)
+    _register_check(rows, valid_id, valid_card, item, period, period_end, errors)
     progress("checking", len(frame))
     return CheckResult(errors=errors.frame(), rows=rows)
 
@@ -289,7 +292,8 @@ STAGE_COLUMNS = {
 }
 
 
-def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors: ErrorList) -> None:
+def _register_check(rows, valid_id, valid_card, item: Item, period: str, period_end: date,
+                    errors: ErrorList) -> None:
     """Runs inside the import's transaction; leaves the staging table for roster_persist to insert from."""
     stage = rows.loc[valid_id, ["id_hash", "card_hash", "name", "village_id", "group", "quantity_milli", "rate_fen",
                                 "amount_fen", "remark"]].rename(columns={"group": "grp"})
@@ -342,11 +346,17 @@ def _register_check(rows, valid_id, valid_card, item: Item, period: str, errors:
                 [_as_dict(value) for value in known["attributes"]], index=known["row_number"]
             ).reindex(rows.index[valid_id])
             # Some facts come from their own registers rather than from the person's attributes.
-            for name, table in (("land_contract", LandContract), ("village_cadre", VillageCadre)):
+            # A cadre counts while serving: no term end, or a term that lasts to the period's end.
+            for name, table, condition, params in (
+                ("land_contract", LandContract, "", []),
+                ("village_cadre", VillageCadre, " AND (t.term_end IS NULL OR t.term_end >= %s)",
+                 [period_end.isoformat()]),
+            ):
                 if any(rule["name"] == name for rule in attribute_rules):
                     present = bulk.rows_fetch(cursor, f"""
                         SELECT s.row_number FROM {STAGE} s WHERE EXISTS (
-                            SELECT 1 FROM {table._meta.db_table} t WHERE t.id_hash = s.id_hash)""")["row_number"]
+                            SELECT 1 FROM {table._meta.db_table} t WHERE t.id_hash = s.id_hash{condition})""",
+                                              params)["row_number"]
                     facts[name] = facts.index.isin(present)
             for rule in attribute_rules:
                 value = facts[rule["name"]] if rule["name"] in facts else pd.Series(np.nan, index=facts.index)

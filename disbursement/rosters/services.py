@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 FIRST_ERRORS_KEPT = 1000
 
 
-class _Rejected(Exception):
+class ImportRejected(Exception):
     """Raised inside the import transaction to roll it back when the file has errors."""
 
     def __init__(self, errors: pd.DataFrame):
@@ -68,14 +68,8 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
         raise ValidationFailed(_("No township %(code)s.") % {"code": township_code}, field="township")
     action_check(actor, "roster.upload", region_code=township.code, existing=False)
     period_bounds(period, item.frequency)
-    data = content if isinstance(content, bytes) else content.read()
-    job = ImportJob(kind=ImportKind.ROSTER, file_name=Path(file_name).name[:255], item=item, township=township,
-                    period=period, uploaded_by=actor, region=township,
-                    file_sha256=hashlib.sha256(data).hexdigest())
-    suffix = Path(file_name).suffix.lower()[:6]
-    # Stored sealed: an uploaded roster holds whole ID and card numbers.
-    job.file.save(f"{job.file_sha256[:16]}{suffix}.sealed", ContentFile(pii.seal(data)), save=False)
-    job.save()
+    job = import_job_create(kind=ImportKind.ROSTER, actor=actor, region=township, content=content,
+                            file_name=file_name, item=item, township=township, period=period)
     if enqueue:
         from disbursement.rosters.tasks import import_run
 
@@ -83,8 +77,26 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
     return job
 
 
+def import_job_create(*, kind: str, actor, region: Region, content: bytes | File, file_name: str,
+                      **fields) -> ImportJob:
+    """A queued job row with its file stored sealed (an uploaded file holds whole ID and card numbers)."""
+    data = content if isinstance(content, bytes) else content.read()
+    job = ImportJob(kind=kind, file_name=Path(file_name).name[:255], uploaded_by=actor, region=region,
+                    file_sha256=hashlib.sha256(data).hexdigest(), **fields)
+    suffix = Path(file_name).suffix.lower()[:6]
+    job.file.save(f"{job.file_sha256[:16]}{suffix}.sealed", ContentFile(pii.seal(data)), save=False)
+    job.save()
+    return job
+
+
 def import_job_execute(*, job_id: int) -> ImportJob:
-    """Run a queued job once. The conditional UPDATE means a second delivery of the task does nothing."""
+    """Run a queued roster job once (see import_job_run)."""
+    return import_job_run(job_id=job_id, body=_roster_execute)
+
+
+def import_job_run(*, job_id: int, body) -> ImportJob:
+    """Claim a queued job and run `body(job)`, which finishes it accepted or rejected; a TableError rejects it
+    with its sentence, anything else fails it. The conditional UPDATE means a second delivery does nothing."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
@@ -92,15 +104,15 @@ def import_job_execute(*, job_id: int) -> ImportJob:
     if not claimed:
         return job
     try:
-        _roster_execute(job)
+        body(job)
     except TableError as exc:
-        _finish(job, ImportStatus.REJECTED, message=str(exc))
+        import_finish(job, ImportStatus.REJECTED, message=str(exc))
     except Exception as exc:
         # The exception's text may quote a cell (a whole ID number, maybe split by invisible characters):
         # only its redacted form is logged, never the raw exception (and through logging, Sentry).
         logger.error("import %s failed: %s", job.pk,
                      redact_text("".join(traceback.format_exception(exc)).rstrip()))
-        _finish(job, ImportStatus.FAILED, message=_("The import failed on our side; it has been reported. "
+        import_finish(job, ImportStatus.FAILED, message=_("The import failed on our side; it has been reported. "
                                                      "Try again later."))
     job.refresh_from_db()
     return job
@@ -125,13 +137,13 @@ def _roster_execute(job: ImportJob) -> None:
 
     try:
         with transaction.atomic():
-            _bulk_session_tune()
+            bulk_session_tune()
             result = roster_check(frame, item=job.item, township=job.township, period=job.period,
                                   period_end=period_end, progress=progress)
             del frame  # a million rows: keep one copy in memory, the report re-reads the file if needed
             clock["check"] = time.perf_counter()
             if len(result.errors):
-                raise _Rejected(result.errors)
+                raise ImportRejected(result.errors)
             progress("saving", total)
             roster = roster_persist(result.rows, item=job.item, township=job.township, period=job.period,
                                     file_sha256=job.file_sha256, created_by=job.uploaded_by)
@@ -144,14 +156,14 @@ def _roster_execute(job: ImportJob) -> None:
         steps = list(clock.items())
         logger.info("import %s: %s rows accepted; %s", job.pk, total, ", ".join(
             f"{name} {end - start:.2f}s" for (_, start), (name, end) in zip(steps, steps[1:], strict=False)))
-    except _Rejected as rejected:
-        _reject(job, table_read(import_file_bytes(job)), rejected.errors)
+    except ImportRejected as rejected:
+        import_reject(job, table_read(import_file_bytes(job)), rejected.errors)
         return
     except IntegrityError:
         # A concurrent import accepted some of the same people first; nothing of this one was written.
         raise TableError(_("Another roster with some of the same people was accepted while this file was being "
                            "checked; upload it again to see which rows.")) from None
-    _finish(job, ImportStatus.ACCEPTED)
+    import_finish(job, ImportStatus.ACCEPTED)
 
 
 def import_file_bytes(job: ImportJob) -> bytes:
@@ -164,7 +176,7 @@ def import_report_bytes(job: ImportJob) -> bytes:
         return pii.unseal(handle.read())
 
 
-def _bulk_session_tune() -> None:
+def bulk_session_tune() -> None:
     """Joins of a million staged rows against the register want more than PostgreSQL's default 4 MB of
     sort/hash memory; SET LOCAL keeps the change to this transaction."""
     if connection.vendor == "postgresql":
@@ -172,12 +184,12 @@ def _bulk_session_tune() -> None:
             cursor.execute("SET LOCAL work_mem = %s", [settings.IMPORT_WORK_MEM])
 
 
-def _reject(job: ImportJob, frame: pd.DataFrame, errors: pd.DataFrame) -> None:
+def import_reject(job: ImportJob, frame: pd.DataFrame, errors: pd.DataFrame) -> None:
     report_name, report_bytes = reports.error_report(frame, errors, job.file_name)
     job.report.save(f"{report_name}.sealed", ContentFile(pii.seal(report_bytes)), save=False)
     ImportJob.objects.filter(pk=job.pk).update(report=job.report.name)
     first = errors.head(FIRST_ERRORS_KEPT)
-    _finish(job, ImportStatus.REJECTED, error_count=len(errors),
+    import_finish(job, ImportStatus.REJECTED, error_count=len(errors),
             errors=[{"row": int(r.row), "field": r.field, "code": r.code, "message": r.message}
                     for r in first.itertuples(index=False)],
             message=_("%(count)s problem(s) in %(rows)s row(s); nothing was saved. Download the error report, "
@@ -185,11 +197,22 @@ def _reject(job: ImportJob, frame: pd.DataFrame, errors: pd.DataFrame) -> None:
             % {"count": len(errors), "rows": errors["row"].nunique()})
 
 
-def _finish(job: ImportJob, status: str, **fields) -> None:
+def import_finish(job: ImportJob, status: str, **fields) -> None:
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
         status=status, finished_at=timezone.now(), **fields
     )
     cache.delete(_progress_key(job.pk))
+
+
+def _import_task(kind: str):
+    """The task that executes a job of this kind: rosters here, side registers in disbursement.registry."""
+    if kind == ImportKind.ROSTER:
+        from disbursement.rosters.tasks import import_run
+
+        return import_run
+    from disbursement.registry.tasks import register_import_run
+
+    return register_import_run
 
 
 def imports_requeue(*, stale_after_minutes: int = 30) -> list[int]:
@@ -201,13 +224,12 @@ def imports_requeue(*, stale_after_minutes: int = 30) -> list[int]:
     (a file that exhausts memory), so it ends FAILED and is reported. Celery's redelivery of its task after
     the worker was lost finds it running and does nothing (see import_job_execute).
     """
-    from disbursement.rosters.tasks import import_run
-
     cutoff = timezone.now() - timezone.timedelta(minutes=stale_after_minutes)
-    requeued = list(ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
-                    .order_by("pk").values_list("pk", flat=True))
-    for job_id in requeued:
-        import_run.delay(job_id)
+    queued = list(ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
+                  .order_by("pk").values_list("pk", "kind"))
+    for job_id, kind in queued:
+        _import_task(kind).delay(job_id)
+    requeued = [job_id for job_id, _kind in queued]
     crashed = list(ImportJob.objects.filter(status=ImportStatus.RUNNING, started_at__lt=cutoff)
                    .values_list("pk", flat=True))
     for job_id in crashed:

@@ -18,6 +18,7 @@ from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
 from disbursement.errors import DomainError, NotFound
 from disbursement.rosters import reports, selectors, services, workflow
+from disbursement.rosters.models import ImportKind
 from geo.models import Region, RegionLevel
 
 ACTION_LABELS = {
@@ -103,7 +104,7 @@ def import_report(request, job_id: int):
 def roster_list(request):
     rosters = selectors.roster_list(actor=request.user, item=request.GET.get("item") or None,
                                     period=request.GET.get("period") or None)
-    imports = selectors.import_job_list(actor=request.user)[:10]
+    imports = selectors.import_job_list(actor=request.user).filter(kind=ImportKind.ROSTER)[:10]
     page = Paginator(rosters, 50).get_page(request.GET.get("page"))
     return render(request, "rosters/roster_list.html", {"page": page, "imports": imports})
 

@@ -357,6 +357,7 @@ def test_every_error_code_has_a_message():
         | {f"card.{code}" for code in validators.CARD_ERRORS}
         | {f"money.{code}" for code in validators.MONEY_ERRORS}
         | {f"name.{code}" for code in validators.NAME_ERRORS}
+        | {f"date.{code}" for code in validators.DATE_ERRORS}
     )
     assert set(ERROR_MESSAGES) == expected
     assert all(len(str(message)) > 20 for message in ERROR_MESSAGES.values())
