@@ -47,7 +47,12 @@ def _error(request, status: int, code: str, message: str, field: str | None = No
 
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
-    return _error(request, exc.status, exc.code, exc.message, exc.field)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is None:
+        return _error(request, exc.status, exc.code, exc.message, exc.field)
+    response = _error(request, exc.status, exc.code, exc.message, exc.field, retry_after=retry_after)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ObjectDoesNotExist)

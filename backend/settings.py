@@ -176,6 +176,11 @@ PORTAL_LIMIT_PER_CLIENT = env_int("PORTAL_LIMIT_PER_CLIENT", 20)
 PORTAL_LIMIT_PER_ID = env_int("PORTAL_LIMIT_PER_ID", 5)
 PORTAL_CHALLENGE_AFTER_FAILURES = env_int("PORTAL_CHALLENGE_AFTER_FAILURES", 3)
 
+# Sign-in throttle (API tokens and the login page): failed passwords per account and per client IP in a window.
+SIGNIN_LIMIT_PER_ACCOUNT = env_int("SIGNIN_LIMIT_PER_ACCOUNT", 5)
+SIGNIN_LIMIT_PER_CLIENT = env_int("SIGNIN_LIMIT_PER_CLIENT", 20)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 15 * 60)
+
 # Sort/hash memory for the set-based joins of one roster import (PostgreSQL SET LOCAL work_mem).
 IMPORT_WORK_MEM = env_str("IMPORT_WORK_MEM", "256MB")
 
