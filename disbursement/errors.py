@@ -48,7 +48,7 @@ class RateLimited(DomainError):
 
 
 class Unavailable(DomainError):
-    """A service the request needs (Redis: the broker, the rate counters) cannot be reached; nothing was done."""
+    """A service the request needs (Redis: the broker, the rate counters) cannot be reached."""
 
     status = 503
     code = "unavailable"

@@ -19,7 +19,8 @@ from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
 from disbursement.catalog.models import Item
-from disbursement.errors import PermissionDenied, ValidationFailed
+from disbursement.errors import PermissionDenied, Unavailable, ValidationFailed
+from disbursement.queueing import PublishFailed, task_publish
 from disbursement.registry.models import Card, Person
 from disbursement.registry.tabular import TableError, table_read
 from disbursement.rosters import reports
@@ -81,10 +82,24 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
     job.file.save(f"{job.file_sha256[:16]}{suffix}.sealed", ContentFile(pii.seal(data)), save=False)
     job.save()
     if enqueue:
-        from disbursement.rosters.tasks import import_run
-
-        transaction.on_commit(lambda: import_run.delay(job.pk))
+        transaction.on_commit(lambda: import_job_publish(job=job))
     return job
+
+
+def import_job_publish(*, job: ImportJob) -> None:
+    """Queue the job's task once its row is committed. If the broker cannot be reached the job fails visibly
+    at once (conditional UPDATE from queued) and the caller gets Unavailable (503): a job never waits as
+    'queued' with no task behind it."""
+    from disbursement.rosters.tasks import import_run
+
+    try:
+        task_publish(import_run, args=[job.pk])
+    except PublishFailed:
+        message = _("The import could not be queued because a service is down; nothing was checked or saved. "
+                    "Upload the file again in a few minutes.")
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), message=message)
+        raise Unavailable(message) from None
 
 
 def import_job_execute(*, job_id: int) -> ImportJob:
@@ -209,7 +224,10 @@ def imports_requeue(*, stale_after_minutes: int = 30, max_attempts: int = 3) -> 
         if ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
             status=ImportStatus.QUEUED
         ):
-            import_run.delay(job_id)
+            try:
+                task_publish(import_run, args=[job_id])
+            except PublishFailed:
+                break  # left queued: the next sweep tries again
             requeued.append(job_id)
     ImportJob.objects.filter(status=ImportStatus.RUNNING, attempts__gte=max_attempts, started_at__lt=cutoff).update(
         status=ImportStatus.FAILED, finished_at=timezone.now(),
