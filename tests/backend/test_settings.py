@@ -15,7 +15,8 @@ CHECK = (
 
 def _start(*command: str, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "PII_KEY", "SENTRY_DSN", "ALLOWED_HOSTS")
+             if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "PII_KEY", "SENTRY_DSN", "ALLOWED_HOSTS",
+                      "DJANGO_ALLOW_ASYNC_UNSAFE")
              and not k.startswith("SECURE_")}
     clean["DJANGO_SETTINGS_MODULE"] = "backend.settings"
     clean.update(env)

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import redis
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -111,7 +112,7 @@ def test_with_redis_stopped_the_upload_page_shows_the_form_error(
 
     response = client.post("/rosters/upload/", {
         "file": SimpleUploadedFile("roster.csv", content), "item": Item.objects.get(code="0604").pk,
-        "township": YISUHE_TOWN, "period": "2026"}, HTTP_ACCEPT_LANGUAGE="en")
+        "township": YISUHE_TOWN, "period": "2026"})
 
     assert response.status_code == 200
     job = ImportJob.objects.get()
@@ -139,3 +140,18 @@ def test_with_redis_stopped_a_committed_notice_stays_queued_for_the_sweep(privat
         notice = notice_enqueue(person_id=person.pk, kind="payment_settled", dedup_key="outage-1", text="补贴已发放。")
 
     assert Notice.objects.get(pk=notice.pk).status == NoticeStatus.QUEUED
+
+
+def test_with_redis_stopped_sign_in_answers_503_rather_than_admitting_unthrottled_guesses(private_redis, make_user):
+    clerk = make_user("township_clerk", YISUHE_TOWN)
+    private_redis.stop()
+
+    token = Client().post("/api/v1/auth/tokens", {"username": clerk.username, "password": "wrong-password-1"},
+                          content_type="application/json")
+    english = Client()
+    english.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = english.post("/login/", {"username": clerk.username, "password": "wrong-password-1"})
+
+    assert token.status_code == 503 and token.json()["code"] == "unavailable"
+    assert page.status_code == 503
+    assert "The service is busy" in page.content.decode()

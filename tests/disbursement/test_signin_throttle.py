@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD, YISUHE_TOWN
@@ -10,13 +11,18 @@ from tests.conftest import PASSWORD, YISUHE_TOWN
 TOKENS = "/api/v1/auth/tokens"
 
 
+def _client(ip: str) -> Client:
+    client = Client(REMOTE_ADDR=ip)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # messages asserted in English
+    return client
+
+
 def _token(username: str, password: str, ip: str = "198.51.100.7"):
-    return Client(REMOTE_ADDR=ip).post(TOKENS, {"username": username, "password": password},
-                                       content_type="application/json")
+    return _client(ip).post(TOKENS, {"username": username, "password": password}, content_type="application/json")
 
 
 def _login(username: str, password: str, ip: str = "198.51.100.7"):
-    return Client(REMOTE_ADDR=ip).post("/login/", {"username": username, "password": password})
+    return _client(ip).post("/login/", {"username": username, "password": password})
 
 
 @pytest.fixture
@@ -55,7 +61,7 @@ def test_a_success_resets_the_account_counter(clerk):
     assert _token(clerk.username, PASSWORD).status_code == 201
 
 
-def test_one_client_trying_many_accounts_is_locked_after_twenty_failures(make_user, settings):
+def test_one_client_trying_many_accounts_is_locked_after_twenty_failures(make_user):
     users = [make_user("township_clerk", YISUHE_TOWN) for _ in range(5)]
     for attempt in range(20):
         assert _token(users[attempt % 5].username, "wrong-password-1").status_code == 403
