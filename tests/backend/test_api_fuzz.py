@@ -9,6 +9,8 @@ import secrets
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -25,6 +27,17 @@ BOUNDED = settings(max_examples=EXAMPLES, deadline=None, database=None, derandom
                    suppress_health_check=list(HealthCheck))
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_across_requests():
+    """Django closes the database connection at the end of each WSGI request, which would end the test's
+    transaction; Django's own test client disconnects the same handler."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
