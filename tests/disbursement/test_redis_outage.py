@@ -155,3 +155,34 @@ def test_with_redis_stopped_sign_in_answers_503_rather_than_admitting_unthrottle
     assert token.status_code == 503 and token.json()["code"] == "unavailable"
     assert page.status_code == 503
     assert "The service is busy" in page.content.decode()
+
+
+def test_with_redis_stopped_a_bank_return_stands_and_its_notices_wait_in_the_outbox(
+        private_redis, make_user, django_capture_on_commit_callbacks):
+    from disbursement.banking.services import bank_files_generate, return_file_import
+    from disbursement.banking.simulator import bank_simulate
+    from disbursement.payments.models import BankFile
+    from disbursement.rosters.services import import_job_execute, roster_import_submit
+    from disbursement.rosters.workflow import roster_act
+    from tests.conftest import XIANGTAN_COUNTY
+    from tests.disbursement.test_money_path import issue, through_department
+
+    people = {"clerk": make_user("township_clerk", YISUHE_TOWN),
+              "department": make_user("county_department", XIANGTAN_COUNTY, department="civil_affairs"),
+              "finance": make_user("county_finance", XIANGTAN_COUNTY)}
+    issue(10_000_000)
+    rows = [roster_row(f"吴{i}", id_number(), card_number(), "430321100001", phone=f"1380731{i:04d}")
+            for i in range(3)]
+    job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="r.csv", item_code="0604",
+                               township_code=YISUHE_TOWN, period="2026", enqueue=False)
+    roster = through_department(import_job_execute(job_id=job.pk).roster, people)
+    roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
+    bank_file = bank_files_generate(actor=people["finance"], roster_id=roster.pk)[0]
+    answer = bank_simulate(bank_file.payment_file_bytes(), fail_rate=0.0, seed=1, processed=datetime.date.today())
+    private_redis.stop()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return_file_import(actor=people["finance"], data=answer)
+
+    assert BankFile.objects.get(pk=bank_file.pk).returned_at is not None
+    assert Notice.objects.filter(status=NoticeStatus.QUEUED).count() == 3
