@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from disbursement import bulk, pii
 from disbursement.accounts.roles import Role
@@ -54,7 +55,11 @@ def import_progress_set(job_id: int, phase: str, done: int, total: int) -> None:
 def import_progress_get(job: ImportJob) -> dict:
     if job.status in (ImportStatus.ACCEPTED, ImportStatus.REJECTED, ImportStatus.FAILED):
         return {"phase": "done", "done": job.rows_total, "total": job.rows_total}
-    return cache.get(_progress_key(job.pk)) or {"phase": job.status, "done": 0, "total": job.rows_total}
+    try:
+        progress = cache.get(_progress_key(job.pk))
+    except RedisError:
+        progress = None  # progress is a nicety: without Redis the job's own status still answers
+    return progress or {"phase": job.status, "done": 0, "total": job.rows_total}
 
 
 def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_code: str, township_code: str,

@@ -101,6 +101,8 @@ def test_with_redis_stopped_an_api_upload_answers_503_and_its_job_fails_visibly(
     assert job.status == ImportStatus.FAILED and job.finished_at is not None
     assert "Upload the file again" in job.message
     assert not ImportJob.objects.filter(status=ImportStatus.QUEUED).exists()
+    shown = client.get(f"/api/v1/rosters/imports/{job.pk}")
+    assert shown.status_code == 200 and shown.json()["status"] == "failed"
 
 
 @committing
