@@ -13,8 +13,9 @@ PORT        ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 \
-           SECRET_KEY=test-only-secret-key-0123456789abcdef0123456789 \
-           PII_KEY=dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE= ALLOWED_HOSTS=localhost,127.0.0.1,testserver
+           SECRET_KEY=test-only-secret-key-0123456789abcdef0123456789abcdefghij \
+           PII_KEY=dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE= ALLOWED_HOSTS=localhost,127.0.0.1,testserver \
+           SECURE_SSL_REDIRECT=0
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := true

@@ -34,3 +34,21 @@ class ValidationFailed(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` (seconds, when known) goes into the answer and its Retry-After header."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """A service the request needs (Redis: the broker, the rate counters) cannot be reached."""
+
+    status = 503
+    code = "unavailable"

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from disbursement import views
+from disbursement.accounts import views as account_views
 from disbursement.alerts import views as alert_views
 from disbursement.budget import views as budget_views
 from disbursement.complaints import views as complaint_views
@@ -10,8 +11,7 @@ from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="login.html", redirect_authenticated_user=True),
-         name="login"),
+    path("login/", account_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("users/", views.user_list, name="user-list"),

@@ -55,7 +55,8 @@ class UserFilter(Schema):
 
 @router.post("/auth/tokens", response={201: TokenOut}, auth=None, summary="Exchange username and password for a token")
 def token_create(request, payload: TokenIn):
-    token, raw = services.token_issue(username=payload.username, password=payload.password, name=payload.name)
+    token, raw = services.token_issue(username=payload.username, password=payload.password, name=payload.name,
+                                      client_ip=request.META.get("REMOTE_ADDR"))
     return Status(201, {"token": raw, "prefix": token.prefix, "name": token.name})
 
 

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from disbursement.accounts import throttle
 from disbursement.accounts.models import ApiToken, User, token_digest
 from disbursement.accounts.roles import MANAGEABLE_ROLES, ROLE_LEVELS, Role
 from disbursement.accounts.scoping import in_jurisdiction, scoped_get
@@ -91,11 +92,15 @@ def user_set_active(*, actor: User, user_id: int, is_active: bool) -> User:
     return user
 
 
-def token_issue(*, username: str, password: str, name: str) -> tuple[ApiToken, str]:
-    """Check the credentials and return a new token and its raw value (shown once, never stored)."""
+def token_issue(*, username: str, password: str, name: str, client_ip: str | None = None) -> tuple[ApiToken, str]:
+    """Check the credentials and return a new token and its raw value (shown once, never stored).
+    Throttled per account and per client (accounts/throttle.py): over the limit the password is not checked."""
+    throttle.signin_admit(username=username, client_ip=client_ip)
     user = authenticate(username=username, password=password)
     if user is None:
+        throttle.signin_failed(username=username, client_ip=client_ip)
         raise PermissionDenied(_("Wrong username or password, or the account is inactive."))
+    throttle.signin_succeeded(username=username)
     raw = "oc_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name or "api", digest=token_digest(raw), prefix=raw[:8])
     return token, raw

@@ -27,6 +27,7 @@ from disbursement.budget.services import ledger_move
 from disbursement.errors import Conflict, NotFound, ValidationFailed
 from disbursement.notifications.services import notices_enqueue_many
 from disbursement.payments.models import BankFile, Payment, PaymentStatus
+from disbursement.queueing import PublishFailed, task_publish
 from disbursement.registry.models import Card
 from disbursement.rosters.models import Roster, RosterStatus
 
@@ -166,9 +167,7 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
     BankFile.objects.filter(pk=bank_file.pk).update(return_sha256=digest, returned_at=now)
     roster_settle(roster_id=bank_file.roster_id)
     # Residents' notices are queued by a task after commit: a million of them must not hold the money transaction.
-    from disbursement.banking.tasks import bank_file_notify
-
-    transaction.on_commit(lambda: bank_file_notify.delay(bank_file.pk))
+    transaction.on_commit(lambda: bank_file_notify_publish(bank_file_id=bank_file.pk))
     # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
     audit_record(actor=actor, action="bankfile.return", obj=bank_file, region_code=bank_file.roster.township_id,
                  paid=int(sum(a for _, a in paid)), records=len(rows))
@@ -190,6 +189,17 @@ def roster_settle(*, roster_id: int) -> None:
         target = RosterStatus.SETTLED
     Roster.objects.filter(pk=roster_id, status__in=[RosterStatus.SENT, RosterStatus.PARTLY_FAILED]).update(
         status=target)
+
+
+def bank_file_notify_publish(*, bank_file_id: int) -> None:
+    """Queue the task that builds a reconciled file's notices. Without a broker, build them here instead (after
+    commit, so the reconciliation stands either way): they land in the notices outbox, whose sweep sends them."""
+    from disbursement.banking.tasks import bank_file_notify
+
+    try:
+        task_publish(bank_file_notify, args=[bank_file_id])
+    except PublishFailed:
+        paid_notices_enqueue(bank_file_id=bank_file_id)
 
 
 def paid_notices_enqueue(*, bank_file_id: int) -> None:

@@ -18,6 +18,7 @@ from disbursement import bulk, pii
 from disbursement.errors import NotFound, ValidationFailed
 from disbursement.notifications.models import Notice, NoticeStatus
 from disbursement.notifications.senders import SendError, sender_get
+from disbursement.queueing import PublishFailed, task_publish
 from disbursement.registry.models import Person
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,13 @@ def notices_dispatch(*, notice_ids: list[int], countdown: float | None = None) -
     from disbursement.notifications.tasks import notices_send
 
     for start in range(0, len(notice_ids), TASK_BATCH):
-        notices_send.apply_async(args=[notice_ids[start:start + TASK_BATCH]], countdown=countdown)
+        try:
+            task_publish(notices_send, args=[notice_ids[start:start + TASK_BATCH]], countdown=countdown)
+        except PublishFailed:
+            # The notices stay queued in the outbox, which is committed: notices_requeue sends them once the
+            # broker is back. Whatever committed them must not fail for it.
+            logger.warning("%s notice(s) left for the notices sweep", len(notice_ids) - start)
+            return
 
 
 def notices_send(*, notice_ids: list[int]) -> NoticeSendOutcome:

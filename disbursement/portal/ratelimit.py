@@ -11,30 +11,29 @@ The client IP is REMOTE_ADDR. Behind a reverse proxy, the proxy must put the rea
 (e.g. nginx `real_ip` / a trusted-proxy middleware); X-Forwarded-For is deliberately not read, since any
 client can send one and would get a fresh budget with every request.
 
+The counting itself is disbursement/ratelimit.py, shared with the sign-in throttle; when Redis cannot count, a
+lookup is refused with 503 rather than admitted unlimited.
+
 Cache keys never hold a name, an ID number or an IP in clear: they hold a keyed hash (the ID's blind index
 re-hashed under a portal-only key, so a cache dump cannot be joined to the register's id_hash column either).
 """
 
-import hashlib
-import hmac
 import secrets
 import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 
-from disbursement.errors import DomainError
+from disbursement.errors import DomainError, RateLimited
+from disbursement.ratelimit import counter_get, counters_hit, key_token
+
+__all__ = ["RateLimited", "ChallengeRequired", "challenge_issue", "lookup_admit", "lookup_settle"]
 
 # The numbers are settings (PORTAL_LIMIT_PER_CLIENT, PORTAL_LIMIT_PER_ID, PORTAL_CHALLENGE_AFTER_FAILURES;
 # defaults 20, 5, 3); the windows are fixed here.
 IP_WINDOW = 10 * 60
 ID_WINDOW = 60 * 60
 CHALLENGE_TTL = 5 * 60
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
 
 
 class ChallengeRequired(DomainError):
@@ -49,51 +48,11 @@ class ChallengeRequired(DomainError):
 
 
 def _token(kind: str, value: bytes) -> str:
-    key = hashlib.blake2b(settings.SECRET_KEY.encode(), person=b"portal-limits", digest_size=32).digest()
-    return hmac.new(key, kind.encode() + b":" + value, hashlib.sha256).hexdigest()[:32]
+    return key_token(kind, value, person=b"portal-limits")
 
 
 def _ip_key(kind: str, client_ip: str) -> str:
     return f"portal:{kind}:{_token('ip', client_ip.encode())}"
-
-
-def _redis():
-    """The cache's own Redis client when the cache is Redis (production, tests), else None (embedded default)."""
-    backend = getattr(cache, "_cache", None)
-    return backend.get_client(write=True) if hasattr(backend, "get_client") else None
-
-
-def _counters(*keys_and_windows: tuple[str, int]) -> list[int]:
-    """Count one hit on several fixed-window counters in a single Redis round trip (INCR, then EXPIRE NX so the
-    window starts at the first hit); the portal's hot path pays one network trip for all its limits."""
-    client = _redis()
-    if client is None:
-        return [_hit(key, window) for key, window in keys_and_windows]
-    pipe = client.pipeline(transaction=False)
-    for key, window in keys_and_windows:
-        raw = cache.make_and_validate_key(key)
-        pipe.incr(raw)
-        pipe.expire(raw, window, nx=True)
-    return [int(value) for value in pipe.execute()[::2]]
-
-
-def _count_get(key: str) -> int:
-    client = _redis()
-    if client is None:
-        return cache.get(key) or 0
-    return int(client.get(cache.make_and_validate_key(key)) or 0)
-
-
-def _hit(key: str, window: int) -> int:
-    """Atomic count within a fixed window that starts at the first hit: add() creates the key with its
-    expiry only if absent, incr() is atomic in Redis. If the key expired between the two, start again."""
-    for _attempt in range(3):
-        cache.add(key, 0, timeout=window)
-        try:
-            return cache.incr(key)
-        except ValueError:
-            continue
-    return cache.incr(key)
 
 
 def challenge_issue(*, client_ip: str) -> dict:
@@ -118,12 +77,12 @@ def _challenge_passed(*, client_ip: str, challenge_id: str | None, answer: str |
 def lookup_admit(*, client_ip: str, id_index: uuid.UUID, challenge_id: str | None = None,
                  challenge_answer: str | None = None) -> None:
     """Count one lookup attempt and refuse it when over a limit or when a required challenge is not answered."""
-    by_client, by_id = _counters((_ip_key("ip", client_ip), IP_WINDOW),
+    by_client, by_id = counters_hit((_ip_key("ip", client_ip), IP_WINDOW),
                                  (f"portal:id:{_token('id', id_index.bytes)}", ID_WINDOW))
     if by_client > settings.PORTAL_LIMIT_PER_CLIENT:
         raise RateLimited("查询过于频繁，请 10 分钟后再试。 / Too many lookups from your network; "
                           "try again in 10 minutes.")
-    failures = _count_get(_ip_key("fail", client_ip))
+    failures = counter_get(_ip_key("fail", client_ip))
     if failures >= settings.PORTAL_CHALLENGE_AFTER_FAILURES and not _challenge_passed(
             client_ip=client_ip, challenge_id=challenge_id, answer=challenge_answer):
         raise ChallengeRequired("请先回答验证问题。 / Answer the question to continue.",
@@ -137,5 +96,5 @@ def lookup_settle(*, client_ip: str, matched: bool) -> dict | None:
     """After the lookup: count a wrong pair; return the challenge the next lookup must answer, if any.
     One cache round trip either way, so a match and a miss take the same time."""
     key = _ip_key("fail", client_ip)
-    failures = _count_get(key) if matched else _counters((key, IP_WINDOW))[0]
+    failures = counter_get(key) if matched else counters_hit((key, IP_WINDOW))[0]
     return challenge_issue(client_ip=client_ip) if failures >= settings.PORTAL_CHALLENGE_AFTER_FAILURES else None

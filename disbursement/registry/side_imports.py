@@ -28,6 +28,7 @@ from disbursement.rosters.services import (
     import_file_bytes,
     import_finish,
     import_job_create,
+    import_job_publish,
     import_job_run,
     import_progress_set,
     import_reject,
@@ -57,9 +58,7 @@ def register_import_submit(*, actor, kind: str, scope_code: str, content, file_n
     action_check(actor, "register.import", region_code=scope.code, existing=False)
     job = import_job_create(kind=kind, actor=actor, region=scope, content=content, file_name=file_name)
     if enqueue:
-        from disbursement.registry.tasks import register_import_run
-
-        transaction.on_commit(lambda: register_import_run.delay(job.pk))
+        transaction.on_commit(lambda: import_job_publish(job=job))
     return job
 
 

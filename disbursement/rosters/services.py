@@ -14,13 +14,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from backend.redaction import redact_text
 from disbursement import bulk, pii
 from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.catalog.models import Item
-from disbursement.errors import ValidationFailed
+from disbursement.errors import Unavailable, ValidationFailed
+from disbursement.queueing import PublishFailed, task_publish
 from disbursement.registry.models import Card, Person
 from disbursement.registry.tabular import TableError, table_read
 from disbursement.rosters import reports
@@ -53,7 +55,11 @@ def import_progress_set(job_id: int, phase: str, done: int, total: int) -> None:
 def import_progress_get(job: ImportJob) -> dict:
     if job.status in (ImportStatus.ACCEPTED, ImportStatus.REJECTED, ImportStatus.FAILED):
         return {"phase": "done", "done": job.rows_total, "total": job.rows_total}
-    return cache.get(_progress_key(job.pk)) or {"phase": job.status, "done": 0, "total": job.rows_total}
+    try:
+        progress = cache.get(_progress_key(job.pk))
+    except RedisError:
+        progress = None  # progress is a nicety: without Redis the job's own status still answers
+    return progress or {"phase": job.status, "done": 0, "total": job.rows_total}
 
 
 def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_code: str, township_code: str,
@@ -71,9 +77,7 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
     job = import_job_create(kind=ImportKind.ROSTER, actor=actor, region=township, content=content,
                             file_name=file_name, item=item, township=township, period=period)
     if enqueue:
-        from disbursement.rosters.tasks import import_run
-
-        transaction.on_commit(lambda: import_run.delay(job.pk))
+        transaction.on_commit(lambda: import_job_publish(job=job))
     return job
 
 
@@ -87,6 +91,20 @@ def import_job_create(*, kind: str, actor, region: Region, content: bytes | File
     job.file.save(f"{job.file_sha256[:16]}{suffix}.sealed", ContentFile(pii.seal(data)), save=False)
     job.save()
     return job
+
+
+def import_job_publish(*, job: ImportJob) -> None:
+    """Queue the job's task once its row is committed. If the broker cannot be reached the job fails visibly
+    at once (conditional UPDATE from queued) and the caller gets Unavailable (503): a job never waits as
+    'queued' with no task behind it."""
+    try:
+        task_publish(_import_task(job.kind), args=[job.pk])
+    except PublishFailed:
+        message = _("The import could not be queued because a service is down; nothing was checked or saved. "
+                    "Upload the file again in a few minutes.")
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), message=message)
+        raise Unavailable(message) from None
 
 
 def import_job_execute(*, job_id: int) -> ImportJob:
@@ -227,9 +245,13 @@ def imports_requeue(*, stale_after_minutes: int = 30) -> list[int]:
     cutoff = timezone.now() - timezone.timedelta(minutes=stale_after_minutes)
     queued = list(ImportJob.objects.filter(status=ImportStatus.QUEUED, created_at__lt=cutoff)
                   .order_by("pk").values_list("pk", "kind"))
+    requeued = []
     for job_id, kind in queued:
-        _import_task(kind).delay(job_id)
-    requeued = [job_id for job_id, _kind in queued]
+        try:
+            task_publish(_import_task(kind), args=[job_id])
+        except PublishFailed:
+            break  # left queued: the next sweep tries again
+        requeued.append(job_id)
     crashed = list(ImportJob.objects.filter(status=ImportStatus.RUNNING, started_at__lt=cutoff)
                    .values_list("pk", flat=True))
     for job_id in crashed:

@@ -54,6 +54,14 @@ def reference_data(reference_in_transactional_db):
     """Browser tests run against a live server in another thread, so they need committed data."""
 
 
+@pytest.fixture(autouse=True)
+def static_files_by_plain_name(settings):
+    """The live server serves static files through the finders, which know `js/site.js` but not the manifest's
+    hashed `js/site.<hash>.js` that production pages link to; without this every stylesheet and script 404s."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 def sign_in(page, live_server, username: str) -> None:
     """Sign in through the Chinese login page, as a clerk would."""
     from tests.conftest import PASSWORD
