@@ -2,6 +2,10 @@
 
 from decimal import Decimal, InvalidOperation
 
+# No amount of this system reaches a trillion yuan; a larger one is a typo or an attack, and would overflow
+# the database's 64-bit integers as fen.
+MAX_YUAN = Decimal(10**12)
+
 
 def fen_to_yuan(fen: int) -> str:
     """12345 -> '123.45'; -5 -> '-0.05'. Exact, no float anywhere."""
@@ -16,6 +20,8 @@ def yuan_to_fen(text: str) -> int:
         value = Decimal(str(text).strip().replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"{text!r} is not an amount") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite() or abs(value) >= MAX_YUAN:
+        raise ValueError(f"{text!r} is not an amount under a trillion yuan")
+    if value != value.quantize(Decimal("0.01")):
         raise ValueError(f"{text!r} has more than two decimals")
     return int(value * 100)

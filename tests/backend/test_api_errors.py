@@ -66,8 +66,8 @@ def test_anonymous_calls_to_every_protected_operation_get_401(schema):
 def test_a_body_that_is_not_json_answers_400_in_the_error_shape():
     response = Client().post("/api/v1/auth/tokens", data="{not json", content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"code": "malformed",
-                                "message": "The request body could not be read; send valid JSON."}
+    # In the UI's default language, Chinese.
+    assert response.json() == {"code": "malformed", "message": "无法读取请求内容，请发送有效的 JSON。"}
 
 
 def test_a_session_call_without_its_csrf_token_answers_403_in_the_error_shape(make_user):

@@ -267,3 +267,11 @@ def test_the_roster_page_offers_only_the_users_next_step(people, page_client):
     response = page_client(people["clerk"]).post(f"/rosters/{roster.pk}/act/", {"action": "start_publicity"},
                                                  follow=True)
     assert "公示中" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_indicator_amount_of_a_trillion_yuan_or_more_is_refused_not_overflowed(people, api_client):
+    response = api_client(people["finance"]).post("/api/v1/indicators", {
+        "document_number": "湘财社〔2026〕huge号", "item": ITEM, "county": XIANGTAN_COUNTY, "fiscal_year": 2026,
+        "funding_level": "provincial", "amount_yuan": "1e30"}, content_type="application/json")
+    assert response.status_code == 422 and response.json()["field"] == "amount_yuan"
