@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
     "notices-requeue": {"task": "disbursement.notifications.tasks.notices_requeue", "schedule": 300.0},
     "payments-return-unhandled": {"task": "disbursement.payments.tasks.payments_return_unhandled",
                                   "schedule": 3600.0},
+    # Every rule over the whole history; alerts are keyed by their facts, so an hourly repeat changes nothing.
+    "risk-scan": {"task": "disbursement.risk.tasks.risk_scan_run", "schedule": 3600.0},
 }
 # Days a failed payment waits for a correction and re-issue before its money returns to the indicator.
 PAYMENT_RETURN_DAYS = env_int("PAYMENT_RETURN_DAYS", 30)
