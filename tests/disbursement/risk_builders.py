@@ -60,8 +60,8 @@ def roster(item: str = "0401", *, township: str = "430321100000", period: str = 
                                  created_by=created_by)
 
 
-def line(of: Roster, payee: Person, *, amount_fen: int = 50_000, quantity_milli: int = 1000, on_card: Card | None = None,
-         is_void: bool = False, village: str | None = None) -> RosterLine:
+def line(of: Roster, payee: Person, *, amount_fen: int = 50_000, quantity_milli: int = 1000,
+         on_card: Card | None = None, is_void: bool = False, village: str | None = None) -> RosterLine:
     on_card = on_card or payee.cards.order_by("id").first() or card(payee)
     row = of.lines.count() + 2  # row 1 is the header, as import_roster counts
     return RosterLine.objects.create(roster=of, row_number=row, person=payee, card=on_card,

@@ -176,16 +176,17 @@ def test_c4_fires_on_a_move_into_the_township_shortly_before_the_period_and_not_
 
 # K1, K2, K5, K6 — cards
 
-def test_k1_fires_on_one_card_paid_for_two_people_and_not_on_own_cards():
+def test_k1_fires_on_a_card_that_pays_someone_besides_its_owner_and_not_on_own_cards():
     owner, other, alone = b.person("甲"), b.person("乙"), b.person("丙")
     shared = b.card(owner)
-    first = b.line(b.roster("0401"), owner, on_card=shared)
-    second = b.line(b.roster("0401"), other, on_card=shared)
+    b.line(b.roster("0401"), owner, on_card=shared)
+    second = b.line(b.roster("0402"), other, on_card=shared)
     b.line(b.roster("0401"), alone)
     [finding] = fired("K1")
     assert subjects(finding, "card") == {str(shared.pk)}
-    assert subjects(finding, "line") == {str(first.pk), str(second.pk)}
-    assert finding.facts["persons"] == 2
+    assert subjects(finding, "line") == {str(second.pk)}
+    assert subjects(finding, "person") == {str(owner.pk), str(other.pk)}
+    assert finding.facts["owner_id_masked"] == owner.id_masked and finding.amount_fen == second.amount_fen
 
 
 def test_k2_fires_on_three_cards_in_a_year_and_not_on_two():

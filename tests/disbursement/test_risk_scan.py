@@ -16,6 +16,7 @@ from disbursement.risk.admin import RuleSettingForm
 from disbursement.risk.base import RULES, Scope
 from disbursement.risk.models import RuleSetting
 from disbursement.risk.services import risk_scan, risk_scan_targeted, roster_precheck, rule_thresholds
+from disbursement.risk.tasks import risk_scan_run, risk_scan_targeted_run
 from disbursement.rosters.models import RosterStatus
 from tests.conftest import SHAOSHAN_CITY
 from tests.disbursement import risk_builders as b
@@ -108,6 +109,15 @@ def test_the_targeted_scan_after_a_death_record_finds_the_payment_made_after_it(
     assert set(outcome.counts) == {code for code, rule in RULES.items() if "deaths" in rule.needs}
     [alert] = Alert.objects.filter(rule="D1")
     assert alert.subjects.get(kind="payment").ref == str(paid.pk)
+
+
+def test_the_periodic_and_targeted_tasks_run_their_scans():
+    paid_after_death()
+    risk_scan_run()
+    assert Alert.objects.filter(rule="D1").count() == 1
+    risk_scan_targeted_run("deaths", "430321000000")
+    assert Alert.objects.filter(rule="D1").count() == 1
+    assert AuditEvent.objects.filter(action="risk.scan").count() == 2
 
 
 def test_risk_rules_json_lists_every_rule_with_its_contract_fields():

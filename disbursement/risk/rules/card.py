@@ -25,13 +25,6 @@ from disbursement.risk.rules._common import (
 from disbursement.risk.sql import frame
 
 
-def _roster_groups(scope, column: str) -> tuple[str, list]:
-    """' AND …' keeping only groups (by `column` of the line) that touch the scope's roster, if any."""
-    if scope is None or scope.roster_id is None:
-        return "", []
-    return f" AND l.{column} IN (SELECT x.{column} FROM {T['line']} x WHERE x.roster_id = %s)", [scope.roster_id]
-
-
 @rule
 class OneCardManyPeople(Rule):
     code = "K1"
@@ -44,35 +37,34 @@ class OneCardManyPeople(Rule):
     checks_roster = True
 
     def findings(self, *, thresholds, scope):
-        region, region_params = region_where(scope, "l.village_id")
-        groups, group_params = _roster_groups(scope, "card_id")
+        # A card is registered to the person whose roster row brought it in (rosters.persist), who is paid on it
+        # first; so a card pays more than one person exactly when a line pays someone else on it. Asked that way
+        # it is a join on the card's key, which a roster's pre-payment check can afford.
+        where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         rows = frame(f"""
             SELECT l.id, l.roster_id, l.row_number, l.person_id, l.card_id, l.village_id, l.amount_fen,
-                   l.item_id, l.period, c.number_masked, pe.id_masked
+                   l.item_id, l.period, c.number_masked, c.person_id AS owner_id, pe.id_masked,
+                   owner.id_masked AS owner_id_masked, owner.village_id AS owner_village
             FROM {T['line']} l
             JOIN {T['card']} c ON c.id = l.card_id
             JOIN {T['person']} pe ON pe.id = l.person_id
-            WHERE NOT l.is_void AND l.card_id IN (
-                SELECT card_id FROM {T['line']} WHERE NOT is_void GROUP BY card_id
-                HAVING COUNT(DISTINCT person_id) > 1){groups}{region}""", [*group_params, *region_params])
-        if rows.empty:
-            return []
-        persons = rows.groupby("card_id")["person_id"].nunique().rename("persons")
-        masks = rows.drop_duplicates(["card_id", "person_id"]).groupby("card_id")["id_masked"].agg(sorted)
+            JOIN {T['person']} owner ON owner.id = c.person_id
+            WHERE NOT l.is_void AND l.person_id <> c.person_id{where}""", params)
         findings = []
         for (card_id, item, period), group in rows.groupby(["card_id", "item_id", "period"]):
             first = group.iloc[0]
+            payees = sorted(group["id_masked"].unique())
+            amount = int(group["amount_fen"].sum())
             findings.append(Finding(
-                subjects=(Subject("card", str(int(card_id))),
+                subjects=(Subject("card", str(int(card_id))), person_subject(first.owner_id),
                           *(line_subject(r.id, r.roster_id, r.row_number) for r in group.itertuples()),
                           *(person_subject(p) for p in sorted(group["person_id"].unique()))),
-                region_code=region_lowest(group["village_id"]),
-                summary=f"一卡多人：卡号 {first.number_masked} 共为 {persons[card_id]} 人领取补贴，"
-                        f"{item} {period} 本卡 {len(group)} 笔 {yuan(group['amount_fen'].sum())} 元",
-                facts={"card_masked": first.number_masked, "persons": int(persons[card_id]),
-                       "id_masked": masks[card_id], "lines": int(len(group)),
-                       "amount_fen": int(group["amount_fen"].sum())},
-                amount_fen=int(group["amount_fen"].sum()), item_code=item, period=period,
+                region_code=region_lowest([*group["village_id"], first.owner_village]),
+                summary=f"一卡多人：卡号 {first.number_masked} 登记在 {first.owner_id_masked} 名下，"
+                        f"{item} {period} 又为 {'、'.join(payees)} 领取 {yuan(amount)} 元",
+                facts={"card_masked": first.number_masked, "owner_id_masked": first.owner_id_masked,
+                       "payee_id_masked": payees, "lines": int(len(group)), "amount_fen": amount},
+                amount_fen=amount, item_code=item, period=period,
                 roster_id=int(first.roster_id) if group["roster_id"].nunique() == 1 else None,
             ))
         return findings

@@ -139,13 +139,15 @@ class MutuallyExclusive(Rule):
     checks_roster = True
 
     def findings(self, *, thresholds, scope):
-        findings = []
-        for left, right, label in item_sets.MUTUALLY_EXCLUSIVE:
+        findings, seen = [], set()
+        # In a roster's check, its lines may stand on either side of a pair: one indexed query per side.
+        sides = ["a.roster_id", "b.roster_id"] if scope and scope.roster_id is not None else [None]
+        for (left, right, label), side in ((pair, side) for pair in item_sets.MUTUALLY_EXCLUSIVE for side in sides):
             region, params = region_where(scope, "a.village_id")
             roster = ""
-            if scope and scope.roster_id is not None:
-                roster = " AND (a.roster_id = %s OR b.roster_id = %s)"
-                params += [scope.roster_id, scope.roster_id]
+            if side:
+                roster = f" AND {side} = %s"
+                params.append(scope.roster_id)
             # Same year in SQL; whether the two periods overlap is decided on their calendar bounds below.
             rows = frame(f"""
                 SELECT a.id AS a_id, a.roster_id AS a_roster, a.row_number AS a_row, a.item_id AS a_item,
@@ -162,6 +164,9 @@ class MutuallyExclusive(Rule):
             b_start, b_end = period_starts_ends(rows["b_period"])
             rows = rows[(a_start <= b_end) & (b_start <= a_end)]
             for r in rows.itertuples(index=False):
+                if (r.a_id, r.b_id) in seen:
+                    continue
+                seen.add((r.a_id, r.b_id))
                 amount = min(int(r.a_amount), int(r.b_amount))
                 findings.append(Finding(
                     subjects=(person_subject(r.person_id), line_subject(r.a_id, r.a_roster, r.a_row),

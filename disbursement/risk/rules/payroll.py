@@ -19,7 +19,8 @@ LINE_COLUMNS = ("l.id, l.roster_id, l.row_number, l.person_id, l.village_id, l.a
                 "pe.id_masked")
 
 
-def _lines_of_items(item_where: str, register: str, columns: str, scope) -> str:
+def _lines_of_items(item_where: str, register: str, columns: str) -> str:
+    """Standing lines of the items `item_where` selects, joined to a side register by the payee's blind index."""
     return f"""
         SELECT {LINE_COLUMNS}, {columns}
         FROM {T['line']} l
@@ -47,7 +48,7 @@ class PayrollOnMeansTestedAid(Rule):
 
     def findings(self, *, thresholds, scope):
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
-        rows = frame(_lines_of_items(MEANS_TESTED, "payroll", 's.employer, s.start, s."end" AS until', scope)
+        rows = frame(_lines_of_items(MEANS_TESTED, "payroll", 's.employer, s.start, s."end" AS until')
                      + where, params)
         if rows.empty:
             return []
@@ -87,7 +88,7 @@ class PensionerOnDibao(Rule):
         limit = int(thresholds["monthly_pension_fen"])
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         rows = frame(_lines_of_items(f"i.category_id = '{item_sets.DIBAO_CATEGORY}'", "pension",
-                                     "s.monthly_fen, s.start", scope) + " AND s.monthly_fen > %s" + where,
+                                     "s.monthly_fen, s.start") + " AND s.monthly_fen > %s" + where,
                      [limit, *params])
         if rows.empty:
             return []
