@@ -40,9 +40,10 @@ def test_d1_fires_on_a_payment_settled_after_the_registered_death():
     assert payment_subject.detail == {"reference": paid.reference, "roster_id": line.roster_id, "row": line.row_number}
 
 
-def test_d1_reads_the_registers_own_date_of_death_too():
+def test_d1_reads_the_registers_own_date_of_death_too_and_takes_the_earlier_date():
     dead = b.person("李四", deceased_on=date(2026, 2, 1))
     b.paid_line(b.roster(), dead, settled_on=date(2026, 3, 10))
+    b.death(dead, date(2026, 2, 20))
     [finding] = fired("D1")
     assert finding.facts["died_on"] == "2026-02-01"
 
@@ -234,6 +235,15 @@ def test_i2_fires_on_same_name_birth_and_village_under_two_ids_and_not_on_anothe
     b.person("王芳", born=date(1971, 1, 1))
     [finding] = fired("I2")
     assert subjects(finding, "person") == {str(one.pk), str(twin.pk)}
+
+
+def test_i2_in_a_roster_scope_looks_only_at_that_rosters_people():
+    on_roster, twin = b.person("王芳", born=date(1970, 1, 1)), b.person("王芳", born=date(1970, 1, 1))
+    b.person("李强", born=date(1980, 1, 1)), b.person("李强", born=date(1980, 1, 1))
+    pending = b.roster("0401", status=RosterStatus.FINANCE_APPROVED)
+    b.line(pending, on_roster)
+    [finding] = fired("I2", Scope(roster_id=pending.pk))
+    assert subjects(finding, "person") == {str(on_roster.pk), str(twin.pk)}
 
 
 # U1–U4 — duplicates

@@ -16,17 +16,23 @@ from disbursement.risk.rules._common import (
 )
 from disbursement.risk.sql import as_date, date_add_days, frame
 
-# Each person's registered deaths: the side register (by blind index) and the register's own date of death.
-DEAD = f"""
-    SELECT pe.id AS person_id, d.died_on AS died_on, d.source AS source
-    FROM {T['death']} d JOIN {T['person']} pe ON pe.id_hash = d.id_hash
-    UNION ALL
-    SELECT pe.id, pe.deceased_on, '' FROM {T['person']} pe WHERE pe.deceased_on IS NOT NULL"""
+# A payee's deaths: rows of the death register (by blind index) and the register's own date of death. Joined
+# from the payee by keys (person id, then id_hash), so one roster's check touches only its own people.
+DEATHS = f"""
+    JOIN {T['person']} pe ON pe.id = {{person}}
+    LEFT JOIN {T['death']} d ON d.id_hash = pe.id_hash"""
+DEAD = "(d.id IS NOT NULL OR pe.deceased_on IS NOT NULL)"
+# The earlier of the two dates (ISO dates compare as text on SQLite too).
+DIED_ON = ("CASE WHEN d.died_on IS NULL OR (pe.deceased_on IS NOT NULL AND pe.deceased_on < d.died_on) "
+           "THEN pe.deceased_on ELSE d.died_on END")
+SOURCE = "CASE WHEN d.died_on IS NULL OR (pe.deceased_on IS NOT NULL AND pe.deceased_on < d.died_on) THEN '' " \
+         "ELSE d.source END"
 
 
 def _earliest_death(rows, key: str):
     """One row per `key`: the earliest death registered for its person (a register may say it twice)."""
     rows["died_on"] = rows["died_on"].map(iso)
+    rows["source"] = rows["source"].fillna("")
     return rows.sort_values(["died_on", "source"], ascending=[True, False]).drop_duplicates(key)
 
 
@@ -47,14 +53,13 @@ class PaidAfterDeath(Rule):
         # one extra day and pandas decides on the local date.
         rows = frame(f"""
             SELECT p.id, p.reference, p.roster_id, l.row_number, p.person_id, p.village_id, p.amount_fen,
-                   p.settled_at, r.item_id, r.period, dead.died_on, dead.source, pe.id_masked
+                   p.settled_at, r.item_id, r.period, {DIED_ON} AS died_on, {SOURCE} AS source, pe.id_masked
             FROM {T['payment']} p
-            JOIN ({DEAD}) dead ON dead.person_id = p.person_id
+            {DEATHS.format(person='p.person_id')}
             JOIN {T['line']} l ON l.id = p.line_id
             JOIN {T['roster']} r ON r.id = p.roster_id
-            JOIN {T['person']} pe ON pe.id = p.person_id
-            WHERE p.status = %s AND p.settled_at IS NOT NULL
-              AND {as_date('p.settled_at')} > {date_add_days('dead.died_on', grace - 1)}{where}""",
+            WHERE p.status = %s AND p.settled_at IS NOT NULL AND {DEAD}
+              AND {as_date('p.settled_at')} > {date_add_days(DIED_ON, grace - 1)}{where}""",
                      [PAID, *params])
         if rows.empty:
             return []
@@ -92,12 +97,11 @@ class DeceasedOnRoster(Rule):
         statuses = ", ".join(["%s"] * len(UNSETTLED))
         rows = frame(f"""
             SELECT l.id, l.roster_id, l.row_number, l.person_id, l.village_id, l.amount_fen, r.item_id, r.period,
-                   dead.died_on, dead.source, pe.id_masked
+                   {DIED_ON} AS died_on, {SOURCE} AS source, pe.id_masked
             FROM {T['line']} l
             JOIN {T['roster']} r ON r.id = l.roster_id
-            JOIN ({DEAD}) dead ON dead.person_id = l.person_id
-            JOIN {T['person']} pe ON pe.id = l.person_id
-            WHERE NOT l.is_void AND r.status IN ({statuses})
+            {DEATHS.format(person='l.person_id')}
+            WHERE NOT l.is_void AND r.status IN ({statuses}) AND {DEAD}
               AND NOT EXISTS (SELECT 1 FROM {T['payment']} p
                               WHERE p.roster_id = l.roster_id AND p.line_id = l.id AND p.status = %s){where}""",
                      [*UNSETTLED, PAID, *params])

@@ -59,18 +59,19 @@ class SamePersonTwoIds(Rule):
 
     def findings(self, *, thresholds, scope):
         region, params = region_where(scope, "pe.village_id")
-        roster = ""
+        roster, roster_params = "", []
         if scope and scope.roster_id is not None:
-            roster = (f" AND (pe.name, pe.birth_date, pe.village_id) IN (SELECT y.name, y.birth_date, y.village_id "
+            # Only the roster's people (through the persons' (village, name) index), never a pass over everyone.
+            roster = (f" AND (name, birth_date, village_id) IN (SELECT y.name, y.birth_date, y.village_id "
                       f"FROM {T['line']} x JOIN {T['person']} y ON y.id = x.person_id WHERE x.roster_id = %s)")
-            params.append(scope.roster_id)
+            roster_params.append(scope.roster_id)
         rows = frame(f"""
             SELECT pe.id, pe.name, pe.birth_date, pe.village_id, pe.id_masked
             FROM {T['person']} pe
-            JOIN (SELECT name, birth_date, village_id FROM {T['person']}
+            JOIN (SELECT name, birth_date, village_id FROM {T['person']} WHERE 1 = 1{roster}
                   GROUP BY name, birth_date, village_id HAVING COUNT(*) > 1) d
               ON d.name = pe.name AND d.birth_date = pe.birth_date AND d.village_id = pe.village_id
-            WHERE 1 = 1{roster}{region}""", params)
+            WHERE 1 = 1{region}""", [*roster_params, *params])
         findings = []
         for (name, _born, village), group in rows.groupby(["name", "birth_date", "village_id"]):
             born = iso(group.iloc[0].birth_date)
