@@ -18,19 +18,26 @@ from disbursement.risk.rules._common import (
     yuan,
 )
 from disbursement.risk.sql import frame
+from disbursement.rosters.models import Roster
 
-# A claim: a line still standing, or a voided one whose money was paid all the same.
-CLAIMED = (f"(NOT l.is_void OR EXISTS (SELECT 1 FROM {T['payment']} q WHERE q.roster_id = l.roster_id "
-           f"AND q.line_id = l.id AND q.status = '{PAID}'))")
+# A claim: a line still standing, or a voided one whose money was paid all the same. Void lines are few (a
+# returned roster's), so the paid ones are one small set computed once, not a lookup per line.
+PAID_VOID = (f"SELECT v.id FROM {T['line']} v JOIN {T['payment']} q ON q.roster_id = v.roster_id AND q.line_id = v.id "
+             f"WHERE v.is_void AND q.status = '{PAID}'")
+CLAIMED = f"(NOT l.is_void OR l.id IN ({PAID_VOID}))"
+PAID_VOID_PERSONS = PAID_VOID.replace("SELECT v.id", "SELECT v.person_id", 1)
 LINE_COLUMNS = ("l.id, l.roster_id, l.row_number, l.person_id, l.village_id, l.amount_fen, l.item_id, l.period, "
                 "r.township_id, pe.id_masked")
 
 
-def _persons_of_roster(scope, params: list) -> str:
+def _persons_of_roster(scope, params: list, *, same_period: bool) -> str:
+    """' AND …' for a roster's check: its people, and only its item (and period), which is all it can repeat."""
     if scope is None or scope.roster_id is None:
         return ""
-    params.append(scope.roster_id)
-    return f" AND l.person_id IN (SELECT x.person_id FROM {T['line']} x WHERE x.roster_id = %s)"
+    roster = Roster.objects.values("item_id", "period").get(pk=scope.roster_id)
+    params += [scope.roster_id, roster["item_id"]] + ([roster["period"]] if same_period else [])
+    return (f" AND l.person_id IN (SELECT x.person_id FROM {T['line']} x WHERE x.roster_id = %s)"
+            f" AND l.item_id = %s" + (" AND l.period = %s" if same_period else ""))
 
 
 def _lines_finding(group, summary: str, facts: dict, *, item=None, period="") -> Finding:
@@ -63,13 +70,14 @@ class PaidTwice(Rule):
         region, params = region_where(scope, "p.village_id")
         rows = frame(f"""
             WITH twice AS (
-                SELECT p.person_id, l.item_id, l.period FROM {T['payment']} p JOIN {T['line']} l ON l.id = p.line_id
-                WHERE p.status = %s GROUP BY p.person_id, l.item_id, l.period HAVING COUNT(*) > 1)
+                SELECT p.person_id, r.item_id, r.period FROM {T['payment']} p JOIN {T['roster']} r ON r.id = p.roster_id
+                WHERE p.status = %s GROUP BY p.person_id, r.item_id, r.period HAVING COUNT(*) > 1)
             SELECT p.id, p.reference, p.roster_id, l.row_number, p.person_id, p.village_id, p.amount_fen,
                    l.item_id, l.period, pe.id_masked
             FROM {T['payment']} p
+            JOIN twice t ON t.person_id = p.person_id
+            JOIN {T['roster']} r ON r.id = p.roster_id AND r.item_id = t.item_id AND r.period = t.period
             JOIN {T['line']} l ON l.id = p.line_id
-            JOIN twice t ON t.person_id = p.person_id AND t.item_id = l.item_id AND t.period = l.period
             JOIN {T['person']} pe ON pe.id = p.person_id
             WHERE p.status = %s{region}""", [PAID, PAID, *params])
         findings = []
@@ -103,14 +111,16 @@ class TwoTownships(Rule):
     checks_roster = True
 
     def findings(self, *, thresholds, scope):
+        # Standing lines are unique per person, item and period (a database constraint), so a second township's
+        # claim is always a voided line that was paid anyway: only the people of such lines are looked at.
         region, params = region_where(scope, "l.village_id")
         roster_params: list = []
-        roster = _persons_of_roster(scope, roster_params)
+        roster = _persons_of_roster(scope, roster_params, same_period=True)
         rows = frame(f"""
             WITH twice AS (
                 SELECT l.person_id, l.item_id, l.period FROM {T['line']} l JOIN {T['roster']} r ON r.id = l.roster_id
-                WHERE {CLAIMED}{roster} GROUP BY l.person_id, l.item_id, l.period
-                HAVING COUNT(DISTINCT r.township_id) > 1)
+                WHERE {CLAIMED}{roster} AND l.person_id IN ({PAID_VOID_PERSONS})
+                GROUP BY l.person_id, l.item_id, l.period HAVING COUNT(DISTINCT r.township_id) > 1)
             SELECT {LINE_COLUMNS}
             FROM {T['line']} l
             JOIN twice t ON t.person_id = l.person_id AND t.item_id = l.item_id AND t.period = l.period
@@ -197,7 +207,7 @@ class OnceOnlyTwice(Rule):
         exempt = [str(code) for code in thresholds["exempt_items"]]
         region, params = region_where(scope, "l.village_id")
         roster_params: list = []
-        roster = _persons_of_roster(scope, roster_params)
+        roster = _persons_of_roster(scope, roster_params, same_period=False)
         not_exempt = f" AND l.item_id NOT IN {in_list(exempt)}" if exempt else ""
         rows = frame(f"""
             WITH twice AS (
