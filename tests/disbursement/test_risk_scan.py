@@ -100,6 +100,20 @@ def test_precheck_returns_the_rosters_lines_with_an_open_high_alert_and_releases
     assert roster_precheck(roster_id=roster.pk) == set()
 
 
+def test_precheck_holds_a_line_claimed_again_in_another_township_or_for_a_once_only_item_paid_before():
+    twice, funeral = b.person("两地"), b.person("丧葬")
+    b.paid_line(b.roster("0401", township=b.township_of(b.TANJIASHAN_VILLAGE)), twice, is_void=True,
+                village=b.TANJIASHAN_VILLAGE)
+    b.paid_line(b.roster("0512", period="2025"), funeral, amount_fen=200_000)
+    monthly = b.roster("0401", status=RosterStatus.FINANCE_APPROVED)
+    once = b.roster("0512", period="2026", status=RosterStatus.FINANCE_APPROVED)
+    again, others = b.line(monthly, twice), b.line(monthly, b.person("村民"))
+    funeral_again = b.line(once, funeral, amount_fen=200_000)
+    assert roster_precheck(roster_id=monthly.pk) == {again.pk}
+    assert roster_precheck(roster_id=once.pk) == {funeral_again.pk}
+    assert others.pk not in roster_precheck(roster_id=monthly.pk)
+
+
 def test_the_targeted_scan_after_a_death_record_finds_the_payment_made_after_it():
     dead = b.person("李四")
     _line, paid = b.paid_line(b.roster(), dead, settled_on=date(2026, 3, 10))
