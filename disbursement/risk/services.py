@@ -53,7 +53,8 @@ def risk_scan(*, scope: Scope | None = None, codes: list[str] | None = None) -> 
     """Run each enabled rule (of `codes`, if given) within `scope` and raise or refresh its alerts.
 
     1. Each rule's findings go to alerts_upsert in a transaction of their own (a rule's alerts commit together).
-    2. High-severity alerts raised or re-opened are handed to alerts_notify, when the alerts package has it.
+    2. Alerts raised or re-opened are handed to alerts_notify (which decides who hears of them), when the
+       alerts package has it.
     3. One audit record of the scan, with counts per rule, is the last write.
     """
     scope = scope or Scope()
