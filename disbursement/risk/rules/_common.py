@@ -62,7 +62,8 @@ def region_where(scope: Scope | None, column: str) -> tuple[str, list]:
 def in_list(values) -> str:
     """A literal SQL list of catalog codes. Anything but letters and digits is dropped, so a code typed into a
     threshold (U4's exempt items) can never become SQL."""
-    return "(" + ", ".join(f"'{v}'" for v in values if str(v).isalnum()) + ")"
+    codes = [f"'{v}'" for v in values if str(v).isalnum()]
+    return "(" + (", ".join(codes) or "''") + ")"  # no code at all: a list nothing matches
 
 
 def region_lowest(codes) -> str:
