@@ -3,11 +3,13 @@ scan after a register import, the commands' JSON contract and the rule settings 
 
 import io
 import json
+import threading
 from datetime import date
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from disbursement.accounts.roles import Role
 from disbursement.alerts.models import Alert, AlertStatus
@@ -196,3 +198,28 @@ def test_the_province_admin_sees_every_rule_in_the_admin_and_may_change_it(make_
     refused = client.post("/admin/disbursement/rulesetting/D1/change/",
                           {"enabled": "on", "thresholds": json.dumps({"nonsense": 2})})
     assert refused.status_code == 200 and rule_thresholds("D1") == {"grace_days": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_raise_each_alert_once(reference_in_transactional_db):
+    paid_after_death()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def scan():
+        barrier.wait()
+        try:
+            risk_scan(codes=["D1", "D2"])
+        except Exception as exc:  # noqa: BLE001 — the test reports whatever a racing scan raised
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert Alert.objects.filter(rule="D1").count() == 1
+    assert Alert.objects.get(rule="D1").subjects.count() == 2
