@@ -194,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
     "payments-return-unhandled": {"task": "disbursement.payments.tasks.payments_return_unhandled",
                                   "schedule": 3600.0},
     "alerts-escalate-overdue": {"task": "disbursement.alerts.tasks.alerts_escalate_overdue", "schedule": 3600.0},
+    # Every rule over the whole history; alerts are keyed by their facts, so an hourly repeat changes nothing.
+    "risk-scan": {"task": "disbursement.risk.tasks.risk_scan_run", "schedule": 3600.0},
 }
 # Days an open alert of each severity may go without action before it escalates one level up.
 ALERT_OVERDUE_DAYS_HIGH = env_int("ALERT_OVERDUE_DAYS_HIGH", 3)

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
 from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin
-from disbursement.models import ApiToken, CatalogRelease, Category, Item, User
+from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, User
+from disbursement.risk.admin import RuleSettingAdmin
 
 admin.site.site_header = _("One-card subsidy system administration")
 admin.site.site_title = _("One-card administration")
@@ -13,3 +14,4 @@ admin.site.register(ApiToken, ApiTokenAdmin)
 admin.site.register(Category, CategoryAdmin)
 admin.site.register(Item, ItemAdmin)
 admin.site.register(CatalogRelease, CatalogReleaseAdmin)
+admin.site.register(RuleSetting, RuleSettingAdmin)

@@ -66,7 +66,7 @@ class UserAdmin(JurisdictionAdminMixin, BaseUserAdmin):
     list_select_related = ("region",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Person"), {"fields": ("full_name", "email")}),
+        (_("Person"), {"fields": ("full_name", "email", "person")}),
         (_("Role and jurisdiction"), {"fields": ("role", "region", "department", "is_active")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -75,6 +75,7 @@ class UserAdmin(JurisdictionAdminMixin, BaseUserAdmin):
         (_("Role and jurisdiction"), {"fields": ("full_name", "role", "region", "department")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    raw_id_fields = ("person",)  # the register holds millions of persons: an id, not a drop-down
 
     def get_form(self, request, obj=None, **kwargs):
         base = super().get_form(request, obj, **kwargs)

@@ -20,6 +20,12 @@ class User(AbstractUser):
         help_text=_("For county department users: the department whose items they review."),
     )
     full_name = models.CharField(_("full name"), max_length=60, blank=True)
+    # Who the user is in the register, set by the administrator: lets rule C3 see a clerk paying themselves.
+    person = models.ForeignKey(
+        "disbursement.Person", verbose_name=_("person in the register"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The register's record of this user, so risk checks can tell when staff pay themselves."),
+    )
 
     REQUIRED_FIELDS = ["email"]
 

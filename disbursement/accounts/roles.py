@@ -43,6 +43,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "disbursement.item": _ALL,
         "disbursement.catalogrelease": ("view",),
         "geo.region": ("view", "change"),
+        "disbursement.rulesetting": ("view", "change"),
     },
     Role.COUNTY_FINANCE: {
         "disbursement.user": ("view", "add", "change"),

@@ -1,9 +1,15 @@
 from celery import shared_task
 
+from disbursement.risk.services import risk_scan, risk_scan_targeted
 
-@shared_task(acks_late=True, ignore_result=True)
-def risk_scan_targeted_run(kind: str, scope_code: str) -> None:
-    """After a side register's import: the rules that read that register, over its scope."""
-    from disbursement.risk.services import risk_scan_targeted
 
+@shared_task(ignore_result=True, acks_late=True)
+def risk_scan_run() -> None:
+    """The periodic full scan: every enabled rule over the whole history. Idempotent, so a repeat is harmless."""
+    risk_scan()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def risk_scan_targeted_run(kind: str, scope_code: str | None = None) -> None:
+    """After a side register import: the rules that read that register."""
     risk_scan_targeted(kind=kind, scope_code=scope_code)
