@@ -27,6 +27,7 @@ from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
 from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from disbursement.notifications.services import notices_enqueue_many
+from disbursement.payments.holds import payments_hold_sync
 from disbursement.payments.models import BankFile, Payment, PaymentStatus
 from disbursement.registry.models import Card
 from disbursement.rosters.models import Roster, RosterStatus
@@ -61,6 +62,9 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
     _finance_only(actor, roster)
     if roster.status not in SENDABLE:
         raise Conflict(_("Only an approved roster goes to the bank."))
+    # 事前拦截 again, against the history as it is now: lines whose alert was dismissed go out in this file,
+    # lines that gained an open high alert since approval stay out.
+    payments_hold_sync(roster_id=roster.pk)
     banks = list(Payment.objects.filter(roster=roster, status=PaymentStatus.PENDING)
                  .values_list("bank", flat=True).distinct().order_by("bank"))
     created = []
@@ -185,12 +189,16 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
 
 
 def roster_settle(*, roster_id: int) -> None:
-    """Derive a sent roster's status from its payments: settled, partly failed, or closed when nothing is open."""
+    """Derive a sent roster's status from its payments: settled, partly failed, or closed when nothing is open.
+    A held payment is still owed (its money stays reserved), so a roster holding one is never settled or
+    closed: it stays sent (or partly failed) until the hold is released and paid, or the line is voided."""
     statuses = set(Payment.objects.filter(roster_id=roster_id).values_list("status", flat=True).distinct())
     open_ = statuses & {PaymentStatus.PENDING, PaymentStatus.SENT}
     if open_:
         return
-    if PaymentStatus.FAILED in statuses:
+    if PaymentStatus.HELD in statuses:
+        target = RosterStatus.PARTLY_FAILED if PaymentStatus.FAILED in statuses else RosterStatus.SENT
+    elif PaymentStatus.FAILED in statuses:
         target = RosterStatus.PARTLY_FAILED
     elif statuses & {PaymentStatus.RETURNED, PaymentStatus.REISSUED}:
         target = RosterStatus.CLOSED

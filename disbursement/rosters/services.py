@@ -218,3 +218,9 @@ def imports_requeue(*, stale_after_minutes: int = 30, max_attempts: int = 3) -> 
     )
     return requeued
 
+
+
+def roster_line_void(*, line_id: int) -> bool:
+    """Void one line of an approved roster (its held payment was cancelled): the person is free to appear on
+    another roster of the same item and period. Returns whether it was live."""
+    return bool(RosterLine.objects.filter(pk=line_id, is_void=False).update(is_void=True))

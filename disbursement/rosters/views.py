@@ -15,6 +15,7 @@ from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
 from disbursement.errors import DomainError, NotFound
+from disbursement.payments.holds import roster_held_lines
 from disbursement.rosters import reports, selectors, services, workflow
 from geo.models import Region, RegionLevel
 
@@ -135,6 +136,7 @@ def roster_detail(request, roster_id: int):
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
         "objections": roster_objections(roster_id=roster.pk),
+        "held": roster_held_lines(roster_id=roster.pk),
         "is_finance": request.user.role == Role.COUNTY_FINANCE,
         "handles_failures": request.user.role in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE),
     })

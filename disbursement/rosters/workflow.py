@@ -17,6 +17,7 @@ from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
 from disbursement.budget.services import roster_allocate, roster_release
 from disbursement.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from disbursement.payments.holds import payments_hold_sync
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.payments.services import payments_create, roster_line_amounts
 from disbursement.rosters.models import Roster, RosterApproval, RosterLine
@@ -112,9 +113,11 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", publicit
         row_numbers, amounts = roster_line_amounts(roster_id=roster.pk)
         funded_by = roster_allocate(roster=roster, amounts=amounts, actor=actor)
         payments_create(roster=roster, row_numbers=row_numbers, funded_by=funded_by)
+        payments_hold_sync(roster_id=roster.pk)  # 事前拦截: lines with an open high alert are held, not sent
     if action == "reject":
         if source == S.FINANCE_APPROVED:
-            Payment.objects.filter(roster=roster, status=PaymentStatus.PENDING).update(status=PaymentStatus.CANCELLED)
+            Payment.objects.filter(roster=roster, status__in=[PaymentStatus.PENDING, PaymentStatus.HELD]).update(
+                status=PaymentStatus.CANCELLED)
             roster_release(roster=roster, actor=actor, reference=f"roster {roster.pk} returned")
         RosterLine.objects.filter(roster=roster).update(is_void=True)
     RosterApproval.objects.create(roster=roster, action=action, from_status=source, to_status=step.target,
