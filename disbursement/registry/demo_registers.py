@@ -262,8 +262,8 @@ def side_registers_build(register: DemoRegister, villages: pd.DataFrame, *,
 
 
 def side_registers_write(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    """One CSV (UTF-8 with BOM, as Excel saves it) per register and demo county, named KIND_COUNTY.csv; the
-    county of the rows' persons is the region the file covers."""
+    """One CSV (UTF-8 with BOM, as Excel saves it) per register and demo county that has rows of it, named
+    KIND_COUNTY.csv; the county of the rows' persons is the region the file covers."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for kind, frame in frames.items():
