@@ -1,11 +1,15 @@
 """Builders for risk tests: rosters walked to finance approval, and alerts raised on roster lines the way scans
 raise them (through alerts_upsert)."""
 
+import threading
 from datetime import date, timedelta
+
+from django.db import connection
 
 from disbursement.alerts.models import Alert, AlertSource, Severity
 from disbursement.alerts.services import alerts_upsert
 from disbursement.budget.services import indicator_issue
+from disbursement.errors import Conflict
 from disbursement.risk.base import Finding, Subject
 from disbursement.rosters.models import RosterLine
 from disbursement.rosters.services import import_job_execute, roster_import_submit
@@ -63,3 +67,26 @@ def alert_status_set(alert: Alert, status: str) -> None:
     alert's current status, as those services make it."""
     assert Alert.objects.filter(pk=alert.pk, status=alert.status).update(status=status) == 1
     alert.refresh_from_db()
+
+
+def race(targets) -> list[str]:
+    """Run the callables at once, each in its own thread and connection; "ok" or "conflict: …" per call."""
+    barrier = threading.Barrier(len(targets))
+    outcomes = []
+
+    def run(target):
+        barrier.wait()
+        try:
+            target()
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(f"conflict: {exc.message}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

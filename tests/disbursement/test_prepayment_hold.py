@@ -27,6 +27,7 @@ from tests.disbursement.risk_builders import (
     alert_status_set,
     budget_issue,
     line_alert_raise,
+    race,
     roster_accepted,
     roster_line,
     roster_through_department,
@@ -168,6 +169,34 @@ def test_voiding_a_held_line_releases_its_money_and_settles_the_roster(people):
     roster.refresh_from_db()
     assert roster.status == RosterStatus.SETTLED
     assert BankFile.objects.filter(roster=roster).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_voids_of_one_held_line_at_once_release_its_money_once(reference_in_transactional_db, people):
+    indicator = budget_issue(1_000_000)
+    roster = roster_through_department(roster_accepted(2), people)
+    line_alert_raise(roster_line(roster, 1))
+    finance_approve(people, roster)
+    held = Payment.objects.get(roster=roster, status=PaymentStatus.HELD)
+    outcomes = race([lambda actor=actor: payment_hold_void(actor=actor, payment_id=held.pk, reason="核实属实")
+                     for actor in (people["clerk"], people["finance"])])
+    assert outcomes == ["ok", "ok"]
+    assert LedgerEntry.objects.filter(movement=Movement.RELEASE).count() == 1
+    assert reserved_fen(indicator) == 50_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generating_files_twice_at_once_after_a_dismissal_sends_the_released_line_once(
+        reference_in_transactional_db, people):
+    budget_issue(1_000_000)
+    roster = roster_through_department(roster_accepted(2), people)
+    alert = line_alert_raise(roster_line(roster, 1))
+    finance_approve(people, roster)
+    bank_files_generate(actor=people["finance"], roster_id=roster.pk)
+    alert_status_set(alert, AlertStatus.DISMISSED)
+    outcomes = race([lambda: bank_files_generate(actor=people["finance"], roster_id=roster.pk) for _ in range(2)])
+    assert outcomes == ["ok", "ok"]
+    assert sorted(BankFile.objects.filter(roster=roster).values_list("sequence", "record_count")) == [(1, 1), (2, 1)]
 
 
 def test_only_a_held_payment_in_reach_may_be_voided_by_clerk_or_finance(people, make_user):
