@@ -55,12 +55,16 @@ def lines_held(*, roster_id: int) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def payments_hold_sync(*, roster_id: int) -> tuple[int, int]:
+def payments_hold_sync(*, roster_id: int, held: set[int] | None = None) -> tuple[int, int]:
     """Hold the roster's unsent payments whose lines have an open high alert, and release (back to pending)
-    the held ones whose lines no longer have one; returns (newly held, released). Must run in the caller's
-    transaction with the roster row locked (finance approval, bank-file generation), so no file is cut while
-    the holds move."""
-    held = lines_held(roster_id=roster_id)
+    the held ones whose lines no longer have one; returns (newly held, released). `held` is lines_held's
+    answer when the caller asked already. Must run in the caller's transaction with the roster row locked
+    (finance approval, bank-file generation), so no file is cut while the holds move."""
+    if held is None:
+        if not Payment.objects.filter(roster_id=roster_id,
+                                      status__in=[PaymentStatus.PENDING, PaymentStatus.HELD]).exists():
+            return 0, 0  # nothing unsent: no rule needs to run
+        held = lines_held(roster_id=roster_id)
     now = timezone.now()
     newly_held = 0
     ids = sorted(held)
