@@ -64,7 +64,7 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
         raise Conflict(_("Only an approved roster goes to the bank."))
     # 事前拦截 again, against the history as it is now: lines whose alert was dismissed go out in this file,
     # lines that gained an open high alert since approval stay out.
-    payments_hold_sync(roster_id=roster.pk)
+    held, released = payments_hold_sync(roster_id=roster.pk)
     banks = list(Payment.objects.filter(roster=roster, status=PaymentStatus.PENDING)
                  .values_list("bank", flat=True).distinct().order_by("bank"))
     created = []
@@ -85,6 +85,9 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
         Roster.objects.filter(pk=roster.pk, status__in=[RosterStatus.FINANCE_APPROVED, RosterStatus.PARTLY_FAILED]
                               ).update(status=RosterStatus.SENT)
     # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
+    if held or released:
+        audit_record(actor=actor, action="roster.holds", obj=roster, region_code=roster.township_id,
+                     held=held, released=released)
     for bank_file in created:
         audit_record(actor=actor, action="bankfile.generate", obj=bank_file, region_code=roster.township_id,
                      records=bank_file.record_count, total_fen=bank_file.total_fen)

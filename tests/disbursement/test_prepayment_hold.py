@@ -10,6 +10,7 @@ import pytest
 
 from disbursement.accounts.roles import Role
 from disbursement.alerts.models import AlertStatus, Severity
+from disbursement.audit.models import AuditEvent
 from disbursement.banking import formats
 from disbursement.banking.services import bank_files_generate, return_file_import
 from disbursement.banking.simulator import bank_simulate
@@ -128,6 +129,7 @@ def test_dismissing_the_alert_sends_the_held_line_in_a_follow_up_file(people):
     [follow_up] = bank_files_generate(actor=people["finance"], roster_id=roster.pk)
     released = Payment.objects.get(line=roster_line(roster, 2))
     assert (follow_up.sequence, follow_up.record_count) == (2, 1)
+    assert AuditEvent.objects.filter(action="roster.holds", detail__released=1).count() == 1
     assert file_references(follow_up) == [released.reference] and released.status == PaymentStatus.SENT
     all_paid(people, follow_up)
     roster.refresh_from_db()
