@@ -11,8 +11,9 @@ import importlib
 
 from disbursement.accounts.models import User
 from disbursement.accounts.roles import Role
-from disbursement.alerts.models import Alert, AlertStatus, Severity
+from disbursement.alerts.models import Alert, AlertStatus, AlertSubject, Severity, SubjectKind
 from disbursement.money import fen_to_yuan
+from disbursement.payments.models import Payment, PaymentStatus
 
 # The states the demo leaves, in the order alerts are taken (high severity first, oldest first).
 PLAN = ("assigned", "verifying", "rectifying", "dismissed", "closed")
@@ -46,17 +47,24 @@ def demo_alerts_work(*, out=print) -> dict[str, int]:
         out("alerts: already worked (some are past new), nothing changed")
         return {}
     life = _lifecycle()
+    # Alerts that hold a payment stay open: dismissing or closing one would release a line the demo shows held.
+    held_lines = [str(line) for line in Payment.objects.filter(status=PaymentStatus.HELD)
+                  .values_list("line_id", flat=True)]
+    holding = set(AlertSubject.objects.filter(kind=SubjectKind.LINE, ref__in=held_lines)
+                  .values_list("alert_id", flat=True))
     new = list(Alert.objects.filter(status=AlertStatus.NEW).order_by("id"))
-    # The false alarm is a medium or low alert where there is one: dismissing a high alert would release a line
-    # the pre-payment check holds, and the demo shows that hold.
     high = [a for a in new if a.severity == Severity.HIGH]
     other = [a for a in new if a.severity != Severity.HIGH]
     done: dict[str, int] = {}
     for state in PLAN:
-        pool = other if state == "dismissed" and other else (high or other)
+        # High alerts first, but the false alarm is a medium or low one where there is one.
+        pool = other + high if state == "dismissed" else high + other
+        if state in ("dismissed", "closed"):
+            pool = [a for a in pool if a.pk not in holding]
         if not pool:
-            break
-        alert = pool.pop(0)
+            continue
+        alert = pool[0]
+        (high if alert in high else other).remove(alert)
         actor = _supervisor_for(alert)
         if actor is None:
             continue
