@@ -14,6 +14,13 @@ def fen_to_yuan(fen: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def fen_to_yuan_grouped(fen: int) -> str:
+    """12345678 -> '123,456.78': report totals, read by people (files and the API keep fen_to_yuan)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
 def yuan_to_fen(text: str) -> int:
     """'123.45' -> 12345. Refuses more than two decimals rather than rounding money."""
     try:

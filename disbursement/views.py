@@ -10,6 +10,7 @@ from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.catalog import selectors as catalog_selectors
 from disbursement.errors import NotFound
+from disbursement.payments.selectors import payments_stopped
 from geo import selectors as geo_selectors
 from geo.models import Region
 
@@ -21,6 +22,8 @@ def home(request):
     if region is not None:
         context["path"] = geo_selectors.region_path(region=region)
         context["children"] = geo_selectors.region_children(code=region.code)
+    if request.user.role in (Role.SUPERVISOR, Role.COUNTY_FINANCE, Role.PROVINCE_ADMIN):
+        context["stopped"] = payments_stopped(actor=request.user)
     return render(request, "disbursement/home.html", context)
 
 

@@ -26,6 +26,7 @@ from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
 from disbursement.errors import Conflict, NotFound, ValidationFailed
 from disbursement.notifications.services import notices_enqueue_many
+from disbursement.payments.holds import payments_hold_sync
 from disbursement.payments.models import BankFile, Payment, PaymentStatus
 from disbursement.queueing import PublishFailed, task_publish
 from disbursement.registry.models import Card
@@ -52,6 +53,9 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
     action_check(actor, "bankfile.generate", region_code=roster.township_id, not_found=_("Roster not found."))
     if roster.status not in SENDABLE:
         raise Conflict(_("Only an approved roster goes to the bank."))
+    # 事前拦截 again, against the history as it is now: lines whose alert was dismissed go out in this file,
+    # lines that gained an open high alert since approval stay out.
+    held, released = payments_hold_sync(roster_id=roster.pk)
     banks = list(Payment.objects.filter(roster=roster, status=PaymentStatus.PENDING)
                  .values_list("bank", flat=True).distinct().order_by("bank"))
     created = []
@@ -72,6 +76,9 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
         Roster.objects.filter(pk=roster.pk, status__in=[RosterStatus.FINANCE_APPROVED, RosterStatus.PARTLY_FAILED]
                               ).update(status=RosterStatus.SENT)
     # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
+    if held or released:
+        audit_record(actor=actor, action="roster.holds", obj=roster, region_code=roster.township_id,
+                     held=held, released=released)
     for bank_file in created:
         audit_record(actor=actor, action="bankfile.generate", obj=bank_file, region_code=roster.township_id,
                      records=bank_file.record_count, total_fen=bank_file.total_fen)
@@ -176,12 +183,16 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
 
 
 def roster_settle(*, roster_id: int) -> None:
-    """Derive a sent roster's status from its payments: settled, partly failed, or closed when nothing is open."""
+    """Derive a sent roster's status from its payments: settled, partly failed, or closed when nothing is open.
+    A held payment is still owed (its money stays reserved), so a roster holding one is never settled or
+    closed: it stays sent (or partly failed) until the hold is released and paid, or the line is voided."""
     statuses = set(Payment.objects.filter(roster_id=roster_id).values_list("status", flat=True).distinct())
     open_ = statuses & {PaymentStatus.PENDING, PaymentStatus.SENT}
     if open_:
         return
-    if PaymentStatus.FAILED in statuses:
+    if PaymentStatus.HELD in statuses:
+        target = RosterStatus.PARTLY_FAILED if PaymentStatus.FAILED in statuses else RosterStatus.SENT
+    elif PaymentStatus.FAILED in statuses:
         target = RosterStatus.PARTLY_FAILED
     elif statuses & {PaymentStatus.RETURNED, PaymentStatus.REISSUED}:
         target = RosterStatus.CLOSED

@@ -8,7 +8,7 @@ from disbursement.registry.models import Card, Person
 from disbursement.rosters.models import Roster, RosterLine, RosterStatus
 
 # Payment statuses whose money the ledger still holds in "reserved".
-HELD = (PaymentStatus.PENDING, PaymentStatus.SENT, PaymentStatus.FAILED)
+HELD = (PaymentStatus.PENDING, PaymentStatus.SENT, PaymentStatus.FAILED, PaymentStatus.HELD)
 
 
 def ledger_findings() -> list[str]:

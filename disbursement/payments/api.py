@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from disbursement.banking import services as banking
 from disbursement.money import fen_to_yuan
-from disbursement.payments import corrections, selectors
+from disbursement.payments import corrections, holds, selectors
 from disbursement.pii import mask_name
 from disbursement.registry.services import card_replace
 from disbursement.rosters.selectors import roster_get
@@ -135,6 +135,51 @@ def payment_reissue(request, payment_id: int):
              summary="Return a failed payment's money to its indicator")
 def payment_return(request, payment_id: int):
     return corrections.payment_return(actor=request.user, payment_id=payment_id)
+
+
+class StoppedRowOut(Schema):
+    county: str
+    county_name: str
+    rule: str
+    rule_name: str
+    lines: int
+    amount_yuan: str
+
+
+class StoppedCountyOut(Schema):
+    county: str
+    county_name: str
+    lines: int
+    amount_yuan: str
+
+
+class StoppedOut(Schema):
+    lines: int
+    amount_yuan: str
+    rows: list[StoppedRowOut]
+    counties: list[StoppedCountyOut]
+
+
+@router.get("/risk/stopped", response=StoppedOut,
+            summary="Stopped before payment: lines held by a risk alert and their amounts, per county and rule")
+def stopped_report(request):
+    report = selectors.payments_stopped(actor=request.user)
+
+    def yuan(row: dict) -> dict:
+        return {**row, "amount_yuan": fen_to_yuan(row["amount_fen"])}
+
+    return {"lines": report["lines"], "amount_yuan": fen_to_yuan(report["amount_fen"]),
+            "rows": [yuan(r) for r in report["rows"]], "counties": [yuan(c) for c in report["counties"]]}
+
+
+class VoidIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+@router.post("/payments/{payment_id}/void", response=PaymentOut,
+             summary="Void a line held by a risk alert: its payment is cancelled and its money released")
+def payment_hold_void(request, payment_id: int, payload: VoidIn):
+    return holds.payment_hold_void(actor=request.user, payment_id=payment_id, reason=payload.reason)
 
 
 @router.post("/registry/persons/{person_id}/cards", summary="Register a person's new card (closes the old one)")

@@ -12,6 +12,9 @@ class PaymentStatus(models.TextChoices):
     REISSUED = "reissued", _("re-issued")
     RETURNED = "returned", _("returned to indicator")
     CANCELLED = "cancelled", _("cancelled")
+    # Stopped before payment (事前拦截): an open high-severity alert stands against the line; the money stays
+    # reserved until the alert is dismissed (the payment goes out in the next bank file) or the line is voided.
+    HELD = "held", _("held by a risk alert")
 
 
 class Payment(models.Model):
@@ -50,6 +53,9 @@ class Payment(models.Model):
     result_code = models.CharField(_("bank result code"), max_length=8, blank=True)
     bank_txn = models.CharField(_("bank transaction"), max_length=40, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    # When a risk alert first held the payment; kept after release or void, so "stopped before payment" can
+    # count the lines an alert held (disbursement.payments.holds).
+    held_at = models.DateTimeField(_("held at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -1,12 +1,19 @@
+import importlib
+
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from disbursement.accounts.scoping import scoped
+from disbursement.alerts.models import Alert, AlertStatus, AlertSubject, Severity, SubjectKind
 from disbursement.budget.selectors import indicators_with_balances
 from disbursement.errors import NotFound
 from disbursement.money import fen_to_yuan
-from disbursement.payments.models import Payment
+from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.pii import mask_name
+from disbursement.rosters.models import Roster
+from geo import codes
+from geo.models import Region
 
 
 def payment_search(*, actor, reference: str = "", status: str | None = None, roster_id: int | None = None,
@@ -64,3 +71,63 @@ def payment_trace(*, actor, reference: str) -> dict:
         "earlier_attempts": [p.reference for p in chain],
         "reissued_as": later.reference if later else None,
     }
+
+
+def rule_names() -> dict[str, str]:
+    """Chinese names of the risk rules by code (empty until the rules package exists)."""
+    try:
+        importlib.import_module("disbursement.risk.rules")
+    except ImportError:
+        pass
+    from disbursement.risk.base import RULES
+
+    return {code: rule.name for code, rule in RULES.items()}
+
+
+def payments_stopped(*, actor) -> dict:
+    """"Stopped before payment" (the source article's 2.45 million): lines whose payment a risk alert held
+    before money left, with their amounts, per county and rule, within the actor's jurisdiction.
+
+    Counted: payments held now, and held payments whose line was voided (or whose roster was returned)
+    afterwards; a hold released because its alert was dismissed is not counted (the payment went out). A line
+    is counted under every rule whose high-severity alert (not dismissed) stands on it, and once in the
+    county's total.
+    """
+    if actor.is_superuser:
+        low, high = "0" * 12, "9" * 12
+    elif actor.region_id:
+        low, high = codes.subtree_bounds(actor.region_id)
+    else:
+        return {"rows": [], "counties": [], "lines": 0, "amount_fen": 0}
+    payment, roster, subject, alert, region = (m._meta.db_table for m in (Payment, Roster, AlertSubject, Alert,
+                                                                          Region))
+    stopped = f"""
+        stopped AS (
+            SELECT p.id, p.line_id, p.amount_fen, SUBSTR(r.township_id, 1, 6) || '000000' AS county
+            FROM {payment} p JOIN {roster} r ON r.id = p.roster_id
+            WHERE p.held_at IS NOT NULL AND p.status IN (%s, %s) AND r.township_id BETWEEN %s AND %s)"""
+    params = [PaymentStatus.HELD, PaymentStatus.CANCELLED, low, high]
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            WITH {stopped},
+            reasons AS (
+                SELECT DISTINCT st.id, a.rule FROM stopped st
+                JOIN {subject} s ON s.kind = %s AND s.ref = CAST(st.line_id AS TEXT)
+                JOIN {alert} a ON a.id = s.alert_id
+                WHERE a.severity = %s AND a.status <> %s)
+            SELECT st.county, g.name, COALESCE(x.rule, ''), COUNT(*), SUM(st.amount_fen)
+            FROM stopped st LEFT JOIN reasons x ON x.id = st.id LEFT JOIN {region} g ON g.code = st.county
+            GROUP BY st.county, g.name, COALESCE(x.rule, '') ORDER BY st.county, COALESCE(x.rule, '')""",
+                       [*params, SubjectKind.LINE, Severity.HIGH, AlertStatus.DISMISSED])
+        names = rule_names()
+        rows = [{"county": c, "county_name": n or c, "rule": r, "rule_name": names.get(r, ""), "lines": int(k),
+                 "amount_fen": int(f)}
+                for c, n, r, k, f in cursor.fetchall()]
+        cursor.execute(f"""
+            WITH {stopped}
+            SELECT st.county, g.name, COUNT(*), SUM(st.amount_fen) FROM stopped st
+            LEFT JOIN {region} g ON g.code = st.county GROUP BY st.county, g.name ORDER BY st.county""", params)
+        counties = [{"county": c, "county_name": n or c, "lines": int(k), "amount_fen": int(f)}
+                    for c, n, k, f in cursor.fetchall()]
+    return {"rows": rows, "counties": counties, "lines": sum(c["lines"] for c in counties),
+            "amount_fen": sum(c["amount_fen"] for c in counties)}

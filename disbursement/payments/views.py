@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from disbursement.banking import services as banking
 from disbursement.errors import DomainError, NotFound
-from disbursement.payments import corrections, selectors
+from disbursement.payments import corrections, holds, selectors
 from disbursement.payments.models import PaymentStatus
 from disbursement.redirects import redirect_next
 
@@ -61,6 +61,11 @@ def payment_act(request, payment_id: int):
     if request.method != "POST":
         raise Http404
     action = request.POST.get("action")
+    if action == "void":
+        _outcome(request, lambda: holds.payment_hold_void(actor=request.user, payment_id=payment_id,
+                                                          reason=request.POST.get("reason", "")[:500]),
+                 _("The held line is voided and its money released."))
+        return redirect_next(request, "payment-list")
     card_number = request.POST.get("card_number", "").strip()
     if action == "reissue" and card_number:
         # The card number is used here and dropped: never echoed into a message, a log line or the next page.
@@ -92,3 +97,12 @@ def payment_trace(request, reference: str):
     except NotFound:
         raise Http404 from None
     return render(request, "payments/payment_trace.html", {"trace": trace})
+
+
+@login_required
+def stopped_report(request):
+    """Stopped before payment, county × rule, within the user's jurisdiction."""
+    report = selectors.payments_stopped(actor=request.user)
+    counties = [{**county, "rows": [r for r in report["rows"] if r["county"] == county["county"]]}
+                for county in report["counties"]]
+    return render(request, "payments/stopped.html", {"report": report, "counties": counties})

@@ -30,6 +30,8 @@ _STATUS_WORDS = {
                              "如有疑问请联系乡镇（街道）财政所。 / Ask the township office if this is unexpected."),
     PaymentStatus.PENDING: _IN_PROGRESS,
     PaymentStatus.SENT: _IN_PROGRESS,
+    # A pre-payment hold is not announced to the payee while its alert is verified (核实).
+    PaymentStatus.HELD: _IN_PROGRESS,
 }
 
 

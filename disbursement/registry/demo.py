@@ -139,6 +139,8 @@ class DemoResult:
     created: bool
     counts: dict[str, int]
     rosters: list[RosterOutcome]
+    register_files: list[Path] = field(default_factory=list)  # side registers (disbursement.registry.demo_registers)
+    planted: list = field(default_factory=list)  # their PlantedAnomaly rows
 
 
 # ------------------------------------------------------------------------------------------------ regions
@@ -835,8 +837,9 @@ def rosters_import(register: DemoRegister, *, townships: list[str], out_dir: Pat
 
 
 def demo_data_generate(*, counties=DEFAULT_COUNTIES, households: int, seed: int, rosters: bool = True,
-                       roster_dir: Path) -> DemoResult:
-    """Build the register for the counties and seed; write it unless it is there already; import the rosters."""
+                       roster_dir: Path, registers_dir: Path | None = None) -> DemoResult:
+    """Build the register for the counties and seed; write it unless it is there already; import the rosters;
+    write the side-register files (with their planted anomalies) into `registers_dir` when given."""
     if households < 1:
         raise ValidationFailed(_("Give at least one household."), field="households")
     villages = demo_villages(counties)
@@ -845,4 +848,10 @@ def demo_data_generate(*, counties=DEFAULT_COUNTIES, households: int, seed: int,
     if created:
         register_write(register, seed=seed)
     outcomes = rosters_import(register, townships=roster_townships(villages), out_dir=roster_dir) if rosters else []
-    return DemoResult(created=created, counts=register.counts(), rosters=outcomes)
+    result = DemoResult(created=created, counts=register.counts(), rosters=outcomes)
+    if registers_dir is not None:
+        from disbursement.registry.demo_registers import side_registers_build, side_registers_write
+
+        frames, result.planted = side_registers_build(register, villages, seed=seed)
+        result.register_files = side_registers_write(frames, registers_dir)
+    return result

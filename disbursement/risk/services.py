@@ -49,12 +49,14 @@ def rules_enabled() -> list[Rule]:
     return [RULES[code] for code in sorted(RULES) if code not in disabled]
 
 
-def risk_scan(*, scope: Scope | None = None, codes: list[str] | None = None) -> ScanOutcome:
+def risk_scan(*, scope: Scope | None = None, codes: list[str] | None = None, audit: bool = True) -> ScanOutcome:
     """Run each enabled rule (of `codes`, if given) within `scope` and raise or refresh its alerts.
 
     1. Each rule's findings go to alerts_upsert in a transaction of their own (a rule's alerts commit together).
     2. Alerts raised or re-opened are handed to alerts_notify (which decides who hears of them).
-    3. One audit record of the scan, with counts per rule, is the last write.
+    3. One audit record of the scan, with counts per rule, is the last write — unless `audit=False`: the
+       pre-payment check runs inside a money step whose own audit record must stay that transaction's last
+       write (and take the chain lock only at its end).
     """
     scope = scope or Scope()
     settings = {s.code: s for s in RuleSetting.objects.all()}
@@ -72,6 +74,8 @@ def risk_scan(*, scope: Scope | None = None, codes: list[str] | None = None) -> 
         reopened += outcome.reopened_ids
     if created or reopened:
         alerts_services.alerts_notify(alert_ids=created + reopened)
+    if not audit:
+        return ScanOutcome(counts=counts, alert_ids=alert_ids, created_ids=created, reopened_ids=reopened)
     scanned, region_code = _scanned(scope)
     with transaction.atomic():
         audit_record(actor=None, action="risk.scan", obj=scanned, region_code=region_code,
@@ -91,7 +95,8 @@ def risk_scan_targeted(*, kind: str, scope_code: str | None = None) -> ScanOutco
 def roster_precheck(*, roster_id: int) -> set[int]:
     """The pre-payment check: run every enabled rule that judges a roster on this roster's lines against the
     whole history, and return the ids of its lines that have an open high-severity alert."""
-    risk_scan(scope=Scope(roster_id=roster_id), codes=[rule.code for rule in rules_enabled() if rule.checks_roster])
+    risk_scan(scope=Scope(roster_id=roster_id), codes=[rule.code for rule in rules_enabled() if rule.checks_roster],
+              audit=False)  # recorded by the approval or bank-file step that asks
     line_refs = RosterLine.objects.filter(roster_id=roster_id).annotate(ref=Cast("id", CharField())).values("ref")
     held = (AlertSubject.objects
             .filter(kind=SubjectKind.LINE, ref__in=line_refs, alert__status__in=OPEN_STATUSES,

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 
 from disbursement.errors import NotFound
 from disbursement.money import fen_to_yuan
+from disbursement.payments.holds import roster_held_lines
 from disbursement.pii import mask_name
 from disbursement.rosters import reports, selectors, services, workflow
 
@@ -189,6 +190,20 @@ class ApprovalOut(Schema):
         return str(approval.actor) if approval.actor_id else None
 
 
+class HeldLineOut(Schema):
+    """One reason a line is held before payment (事前拦截); a line held by two alerts appears twice, and one
+    whose alert was dismissed since appears once with no alert (it goes out with the next bank file)."""
+
+    row: int
+    payment_reference: str
+    amount_yuan: str
+    alert_id: int | None
+    rule: str
+    rule_name: str
+    summary: str
+    alert_url: str | None
+
+
 class WorkflowOut(RosterOut):
     publicity_started_at: datetime | None = Field(None, description="when the roster was published (system clock)")
     publicity_end: date | None = Field(None, description="the last full day of publicity; township approval from "
@@ -198,6 +213,19 @@ class WorkflowOut(RosterOut):
     rejected_reason: str
     next_actions: list[str]
     history: list[ApprovalOut]
+    held_lines: list[HeldLineOut]
+
+
+def held_lines_flat(*, roster_id: int) -> list[dict]:
+    rows = []
+    for held in roster_held_lines(roster_id=roster_id):
+        base = {"row": held["row"], "payment_reference": held["reference"],
+                "amount_yuan": fen_to_yuan(held["amount_fen"])}
+        for alert in held["alerts"] or [None]:
+            rows.append({**base, "alert_id": alert and alert["alert_id"], "rule": alert["rule"] if alert else "",
+                         "rule_name": alert["rule_name"] if alert else "", "summary": alert["summary"] if alert else "",
+                         "alert_url": f"/alerts/{alert['alert_id']}/" if alert else None})
+    return rows
 
     @staticmethod
     def resolve_publicity_start(roster) -> date | None:
@@ -207,6 +235,7 @@ class WorkflowOut(RosterOut):
 def _workflow_out(request, roster):
     roster.next_actions = workflow.roster_next_actions(actor=request.user, roster=roster)
     roster.history = list(roster.approvals.select_related("actor"))
+    roster.held_lines = held_lines_flat(roster_id=roster.pk)
     return roster
 
 

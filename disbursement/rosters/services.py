@@ -281,3 +281,8 @@ def import_files_expire(*, batch: int = 500) -> int:
 
         again.delay()
     return len(jobs)
+
+def roster_line_void(*, line_id: int) -> bool:
+    """Void one line of an approved roster (its held payment was cancelled): the person is free to appear on
+    another roster of the same item and period. Returns whether it was live."""
+    return bool(RosterLine.objects.filter(pk=line_id, is_void=False).update(is_void=True))

@@ -17,6 +17,7 @@ from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
 from disbursement.errors import DomainError, NotFound
+from disbursement.payments.holds import roster_held_lines
 from disbursement.rosters import reports, selectors, services, workflow
 from disbursement.rosters.models import ImportKind
 from geo.models import Region, RegionLevel
@@ -147,6 +148,7 @@ def roster_detail(request, roster_id: int):
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
         "objections": roster_objections(roster_id=roster.pk),
+        "held": roster_held_lines(roster_id=roster.pk),
         "is_finance": action_allowed(request.user, "bankfile.generate", region_code=roster.township_id),
         "handles_failures": action_allowed(request.user, "payment.reissue", region_code=roster.township_id),
     })

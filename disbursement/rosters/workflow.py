@@ -17,6 +17,7 @@ from disbursement.audit.services import audit_record
 from disbursement.budget.services import roster_allocate, roster_release
 from disbursement.complaints.selectors import roster_open_objection_count
 from disbursement.errors import Conflict, DomainError, NotFound, ValidationFailed
+from disbursement.payments.holds import lines_held, payments_hold_sync
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.payments.services import payments_create, roster_line_amounts
 from disbursement.rosters.models import Roster, RosterApproval, RosterLine
@@ -128,12 +129,17 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", notice_p
             return roster
         raise Conflict(_("Someone else changed the roster just now; reload it."))
     if action == "finance_approve":
+        # 事前拦截: the rules judge the lines before the indicators are locked (they read the whole history);
+        # lines with an open high alert get held payments, reserved but never sent.
+        held = lines_held(roster_id=roster.pk)
         row_numbers, amounts = roster_line_amounts(roster_id=roster.pk)
         funded_by = roster_allocate(roster=roster, amounts=amounts, actor=actor)
         payments_create(roster=roster, row_numbers=row_numbers, funded_by=funded_by)
+        payments_hold_sync(roster_id=roster.pk, held=held)
     if action == "reject":
         if source == S.FINANCE_APPROVED:
-            Payment.objects.filter(roster=roster, status=PaymentStatus.PENDING).update(status=PaymentStatus.CANCELLED)
+            Payment.objects.filter(roster=roster, status__in=[PaymentStatus.PENDING, PaymentStatus.HELD]).update(
+                status=PaymentStatus.CANCELLED)
             roster_release(roster=roster, actor=actor, reference=f"roster {roster.pk} returned")
         RosterLine.objects.filter(roster=roster).update(is_void=True)
     RosterApproval.objects.create(roster=roster, action=action, from_status=source, to_status=step.target,

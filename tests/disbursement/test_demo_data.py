@@ -155,8 +155,8 @@ def test_the_demo_rosters_are_accepted_and_their_totals_are_quantity_times_rate(
 
 def test_the_command_prints_counts_and_one_line_per_roster(tmp_path):
     out = io.StringIO()
-    call_command("demo_data", "--households", "40", "--seed", "3", "--roster-dir", str(tmp_path), "--force",
-                 stdout=out)
+    call_command("demo_data", "--households", "40", "--seed", "3", "--roster-dir", str(tmp_path), "--register-dir",
+                 str(tmp_path / "registers"), "--force", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0].endswith("created")
     assert re.match(r"households 40, persons \d+, cards \d+, land contracts \d+, village cadres \d+, deaths \d+, "
@@ -165,7 +165,8 @@ def test_the_command_prints_counts_and_one_line_per_roster(tmp_path):
     assert rosters and all(re.search(r"  \d+ rows  \d+\.\d\d yuan  accepted$", line) for line in rosters)
 
     out = io.StringIO()
-    call_command("demo_data", "--households", "40", "--seed", "3", "--no-rosters", "--force", stdout=out)
+    call_command("demo_data", "--households", "40", "--seed", "3", "--no-rosters", "--register-dir",
+                 str(tmp_path / "registers"), "--force", stdout=out)
     assert "already present" in out.getvalue() and "yuan" not in out.getvalue()
 
 
