@@ -9,7 +9,6 @@ Each planted anomaly names a person the demo rosters pay (低保 or farmland pay
 so the scan after the import — and the pre-payment check at finance approval — finds it.
 """
 
-import importlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -275,11 +274,9 @@ def side_registers_write(frames: dict[str, pd.DataFrame], out_dir: Path) -> list
 
 
 def demo_registers_import(paths: list[Path]) -> list:
-    """Import the demo register files through the real register import (helper E's
-    disbursement.registry.side_imports), each file for its county; returns the import jobs.
-
-    Not called by demo_data until that service exists: the lead wires it in at merge (see demo_data)."""
-    side_imports = importlib.import_module("disbursement.registry.side_imports")
+    """Import the demo register files through the real register import, each file for its county; returns the
+    import jobs."""
+    from disbursement.registry import side_imports
     jobs = []
     for path in paths:
         kind, county = path.stem.rsplit("_", 1)

@@ -3,32 +3,19 @@ alert assigned, one being verified (核实), one confirmed and in rectification 
 one dismissed as a false alarm, one closed with everything recovered; the rest stay new. Demo data only.
 
 Runs after the scan (disbursement.risk.services.risk_scan) through the alert lifecycle services, as a county
-supervisor would; untested until those services (helper F) are merged. Running it again changes nothing: it
+supervisor would. Running it again changes nothing: it
 only takes alerts that are still new, and stops once the demo states exist.
 """
 
-import importlib
-
 from disbursement.accounts.models import User
 from disbursement.accounts.roles import Role
+from disbursement.alerts import lifecycle as life
 from disbursement.alerts.models import Alert, AlertStatus, AlertSubject, Severity, SubjectKind
 from disbursement.money import fen_to_yuan
 from disbursement.payments.models import Payment, PaymentStatus
 
 # The states the demo leaves, in the order alerts are taken (high severity first, oldest first).
 PLAN = ("assigned", "verifying", "rectifying", "dismissed", "closed")
-
-
-def _lifecycle():
-    """The module holding alert_assign … alert_close (alerts/lifecycle.py if the services were split)."""
-    for name in ("disbursement.alerts.lifecycle", "disbursement.alerts.services"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "alert_assign"):
-            return module
-    raise RuntimeError("the alert lifecycle services (alert_assign …) are not installed")
 
 
 def _supervisor_for(alert: Alert) -> User | None:
@@ -46,7 +33,6 @@ def demo_alerts_work(*, out=print) -> dict[str, int]:
     if Alert.objects.exclude(status=AlertStatus.NEW).exists():
         out("alerts: already worked (some are past new), nothing changed")
         return {}
-    life = _lifecycle()
     # Alerts that hold a payment stay open: dismissing or closing one would release a line the demo shows held.
     held_lines = [str(line) for line in Payment.objects.filter(status=PaymentStatus.HELD)
                   .values_list("line_id", flat=True)]
@@ -68,13 +54,13 @@ def demo_alerts_work(*, out=print) -> dict[str, int]:
         actor = _supervisor_for(alert)
         if actor is None:
             continue
-        _work(life, alert, state, actor)
+        _work(alert, state, actor)
         done[state] = done.get(state, 0) + 1
         out(f"alert {alert.pk} ({alert.rule}, {alert.get_severity_display()}) → {state}")
     return done
 
 
-def _work(life, alert: Alert, state: str, actor: User) -> None:
+def _work(alert: Alert, state: str, actor: User) -> None:
     """Walk one alert from new to `state` through the lifecycle services."""
     ids = {"actor": actor, "alert_id": alert.pk}
     life.alert_assign(**ids, assignee_id=actor.pk)
@@ -84,11 +70,12 @@ def _work(life, alert: Alert, state: str, actor: User) -> None:
     if state == "verifying":
         return
     if state == "dismissed":
-        life.alert_dismiss(**ids, reason="经核实，死亡登记为同名同姓他人，系误报（演示数据）")
+        life.alert_dismiss(**ids, reason="经入户核实，情况与登记不符，系误报（演示数据）")
         return
     life.alert_confirm(**ids, finding=f"经入户核实属实：{alert.summary}（演示数据）")
     due = fen_to_yuan(max(alert.amount_fen, 100))
-    life.alert_rectify(**ids, recovery_due_yuan=due, measures="停发并下达追回通知（演示数据）")
+    life.alert_rectify(**ids, recovery_due_yuan=due, measures=["stop_payment", "recovery_order"],
+                       note="停发并下达追回通知（演示数据）")
     if state == "rectifying":
         life.alert_recover(**ids, amount_yuan=fen_to_yuan(max(alert.amount_fen, 100) // 2))
         return

@@ -3,6 +3,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from disbursement.payments.demo import demo_cycle_run
+from disbursement.risk.demo import demo_alerts_work
+from disbursement.risk.services import risk_scan
 
 
 class Command(BaseCommand):
@@ -17,6 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("demo_cycle creates demo users and indicators; it runs only with DEBUG on.")
+        # The scan first, so finance approval holds the lines the planted anomalies make suspect (事前拦截).
+        outcome = risk_scan()
+        self.stdout.write(f"risk scan: {len(outcome.alert_ids)} alerts ({len(outcome.created_ids)} new)")
         demo_cycle_run(fail_rate=options["fail_rate"], seed=options["seed"], out=self.stdout.write)
+        outcome = risk_scan()
+        self.stdout.write(f"risk scan after the cycle: {len(outcome.alert_ids)} alerts")
+        demo_alerts_work(out=self.stdout.write)
         call_command("verify_ledger", stdout=self.stdout)
         call_command("verify_audit", stdout=self.stdout)

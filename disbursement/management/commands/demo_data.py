@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from disbursement.errors import DomainError
 from disbursement.registry.demo import DEFAULT_COUNTIES, demo_data_generate
+from disbursement.registry.demo_registers import demo_registers_import
 
 
 class Command(BaseCommand):
@@ -65,7 +66,8 @@ class Command(BaseCommand):
             self.stdout.write(f"roster files in {options['roster_dir']}")
         self.stdout.write(f"side-register files in {options['register_dir']}: {len(result.register_files)}; "
                           f"planted anomalies: " + ", ".join(f"{p.rule} ({p.register})" for p in result.planted))
-        # The files are imported by disbursement.registry.demo_registers.demo_registers_import(result.register_files)
-        # once the register import (disbursement.registry.side_imports) exists: the lead calls it here at merge.
+        for job in demo_registers_import(result.register_files):
+            self.stdout.write(f"register import {job.kind} {job.region_id}: {job.status}, {job.rows_total} rows"
+                              + (f" ({job.message})" if job.status != "accepted" else ""))
         if any(r.status in ("rejected", "failed") for r in result.rosters):
             raise CommandError("some demo rosters were not accepted (see above)")
