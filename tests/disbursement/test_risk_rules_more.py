@@ -71,6 +71,12 @@ def test_a2_fires_on_a_line_below_the_fixed_standard_but_not_on_per_case_items()
     assert line_ids(findings) == {short.pk} and findings[0].amount_fen == 10_000
 
 
+def test_a2_with_from_period_leaves_periods_paid_under_an_earlier_standard_alone():
+    b.line(b.roster(item=ONCE_500, period="2025"), b.person(), amount_fen=40_000)
+    assert run("A2", from_period="2026") == []
+    assert len(run("A2")) == 1
+
+
 # A3 — age on the period's last day
 
 def test_a3_fires_below_and_above_the_age_band_on_the_periods_last_day_and_spares_its_edges():
@@ -327,6 +333,27 @@ def test_t1_fires_when_a_villages_total_jumps_above_three_times_its_own_median()
 
 def test_t1_stays_quiet_below_three_times_the_median():
     _village_history(2)  # 1,200 yuan against 500
+    assert run("T1") == []
+
+
+def _township_period(own_lines: int):
+    roster = b.roster(item=DIBAO, period="2026-01")
+    for village in b.VILLAGES[1:4]:
+        b.line(roster, b.person(village=village), amount_fen=50_000)
+    for _ in range(own_lines):
+        b.line(roster, b.person(), amount_fen=50_000)
+    return roster
+
+
+def test_t1_fires_on_a_village_above_three_times_its_township_villages_median():
+    _township_period(4)  # 2,000 yuan where the township's villages take 500
+    findings = run("T1")
+    assert [f.region_code for f in findings] == [b.VILLAGE]
+    assert findings[0].facts["township_median_fen"] == 50_000 and findings[0].facts["township_villages"] == 4
+
+
+def test_t1_stays_quiet_at_three_times_the_township_median():
+    _township_period(3)
     assert run("T1") == []
 
 

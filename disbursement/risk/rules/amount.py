@@ -32,9 +32,10 @@ def _quantity(milli: int) -> str:
     return f"{whole}.{part:03d}".rstrip("0").rstrip(".")
 
 
-def _against_standard(scope: Scope, *, above: bool, tolerance_fen: int) -> pd.DataFrame:
+def _against_standard(scope: Scope, *, above: bool, thresholds: dict) -> pd.DataFrame:
     """Live lines of fixed-standard items whose amount is off quantity × the item's current standard
-    (rounded half up to the fen, as the import computes it) by more than the tolerance."""
+    (rounded half up to the fen, as the import computes it) by more than the tolerance. After a standard
+    changes, `from_period` (e.g. "2026") keeps the periods paid under the old one out of the comparison."""
     expected = "(l.quantity_milli * i.standard_fen + 500) / 1000"
     off = f"l.amount_fen > {expected} + %s" if above else f"l.amount_fen < {expected} - %s"
     where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
@@ -42,8 +43,8 @@ def _against_standard(scope: Scope, *, above: bool, tolerance_fen: int) -> pd.Da
         SELECT l.id AS line_id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.quantity_milli,
                l.rate_fen, l.amount_fen, i.standard_fen, {expected} AS expected_fen
         FROM {table(RosterLine)} l JOIN {table(Item)} i ON i.code = l.item_id
-        WHERE l.is_void = %s AND i.standard_fen IS NOT NULL AND {off}{where}
-        ORDER BY l.id""", [False, int(tolerance_fen), *params])
+        WHERE l.is_void = %s AND i.standard_fen IS NOT NULL AND {off} AND l.period >= %s{where}
+        ORDER BY l.id""", [False, int(thresholds["tolerance_fen"]), str(thresholds["from_period"] or ""), *params])
 
 
 def _standard_findings(rows: pd.DataFrame, *, above: bool) -> list[Finding]:
@@ -77,11 +78,11 @@ class AboveStandard(Rule):
     family = "amount"
     severity = Severity.HIGH
     needs = ("catalog", "rosters")
-    defaults = {"tolerance_fen": 0}
+    defaults = {"tolerance_fen": 0, "from_period": ""}
     checks_roster = True
 
     def findings(self, *, thresholds, scope):
-        return _standard_findings(_against_standard(scope, above=True, tolerance_fen=thresholds["tolerance_fen"]),
+        return _standard_findings(_against_standard(scope, above=True, thresholds=thresholds),
                                   above=True)
 
 
@@ -93,11 +94,11 @@ class BelowStandard(Rule):
     family = "amount"
     severity = Severity.MEDIUM
     needs = ("catalog", "rosters")
-    defaults = {"tolerance_fen": 0}
+    defaults = {"tolerance_fen": 0, "from_period": ""}
     checks_roster = True
 
     def findings(self, *, thresholds, scope):
-        return _standard_findings(_against_standard(scope, above=False, tolerance_fen=thresholds["tolerance_fen"]),
+        return _standard_findings(_against_standard(scope, above=False, thresholds=thresholds),
                                   above=False)
 
 

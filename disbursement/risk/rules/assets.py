@@ -171,9 +171,12 @@ class PaidAfterMovingAway(Rule):
     checks_roster = True
 
     def findings(self, *, thresholds, scope):
-        moved = (f"EXISTS (SELECT 1 FROM {table(HouseholdMove)} hm JOIN {table(Person)} pp ON pp.id_hash = hm.id_hash "
-                 "WHERE pp.id = l.person_id)")
-        pairs = distinct_pairs(scope, item_filter=moved, item_params=[])
+        where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
+        # Driven from the moves register (small) to the lines of the persons in it, by the line's person index.
+        pairs = frame(f"""
+            SELECT DISTINCT l.item_id, l.period FROM {table(HouseholdMove)} hm
+            JOIN {table(Person)} p ON p.id_hash = hm.id_hash JOIN {table(RosterLine)} l ON l.person_id = p.id
+            WHERE l.is_void = %s{where}""", [False, *params])
         if pairs.empty:
             return []
         days = period_days(pairs)
@@ -181,7 +184,6 @@ class PaidAfterMovingAway(Rule):
             return []
         town = PREFIX_LENGTHS["township"]
         move = table(HouseholdMove)
-        where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         rows = frame_by_pairs(days, ["starts_on"], lambda cte: f"""
             WITH {cte}
             SELECT l.id AS line_id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.amount_fen,
