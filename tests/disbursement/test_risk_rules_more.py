@@ -374,6 +374,7 @@ def test_t2_fires_on_a_roster_mostly_of_first_time_payees_and_not_on_a_usual_one
     assert [f.subjects[0].ref for f in findings] == [str(surge.pk)]
     assert findings[0].facts["first_time"] == 15 and findings[0].facts["item_norm"] == 0.1
     assert run("T2", Scope(roster_id=usual.pk)) == []
+    assert [f.subjects[0].ref for f in run("T2")] == [str(surge.pk)]
 
 
 def test_t3_fires_on_thirty_new_cards_at_one_bank_in_one_day_but_not_twenty_nine():

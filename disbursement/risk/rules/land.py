@@ -50,16 +50,17 @@ class AreaAboveContract(Rule):
             return []
         ratio = _ratio_milli(thresholds["area_ratio"])
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
+        # Contracts summed per line through the register's ID index, so a one-roster check reads only its payees'.
         rows = frame(f"""
-            WITH land AS (SELECT id_hash, SUM(area_milli_mu) AS area_milli, COUNT(*) AS contracts
-                          FROM {table(LandContract)} GROUP BY id_hash)
             SELECT l.id AS line_id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.quantity_milli,
-                   l.rate_fen, l.amount_fen, land.area_milli, land.contracts, p.name
+                   l.rate_fen, l.amount_fen, p.name, SUM(lc.area_milli_mu) AS area_milli, COUNT(*) AS contracts
             FROM {table(RosterLine)} l JOIN {table(Person)} p ON p.id = l.person_id
-            JOIN land ON land.id_hash = p.id_hash
-            WHERE l.is_void = %s AND l.item_id IN ({in_list(items)}) AND l.quantity_milli * 1000 > land.area_milli * %s
-                  {where}
-            ORDER BY l.id""", [False, *items, ratio, *params])
+            JOIN {table(LandContract)} lc ON lc.id_hash = p.id_hash
+            WHERE l.is_void = %s AND l.item_id IN ({in_list(items)}){where}
+            GROUP BY l.id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.quantity_milli,
+                     l.rate_fen, l.amount_fen, p.name
+            HAVING l.quantity_milli * 1000 > SUM(lc.area_milli_mu) * %s
+            ORDER BY l.id""", [False, *items, *params, ratio])
         findings = []
         for row in rows.itertuples(index=False):
             allowed = int(row.area_milli) * ratio // 1000

@@ -100,16 +100,16 @@ class NewPayeeSurge(Rule):
         item_only, item_params = "", []
         if scope.roster_id is not None:
             # One roster is judged against its item's norm only: the other items need not be counted.
-            item_only, item_params = f" AND r.item_id = (SELECT item_id FROM {roster} WHERE id = %s)", [scope.roster_id]
+            item_only, item_params = f" AND item_id = (SELECT item_id FROM {roster} WHERE id = %s)", [scope.roster_id]
         rows = frame(f"""
             WITH firsts AS (SELECT item_id, person_id, MIN(period) AS first_period FROM {line}
-                            WHERE is_void = %s GROUP BY item_id, person_id)
+                            WHERE is_void = %s{item_only} GROUP BY item_id, person_id)
             SELECT r.id AS roster_id, r.item_id, r.township_id, r.period, COUNT(*) AS lines,
                    SUM(CASE WHEN f.first_period = l.period THEN 1 ELSE 0 END) AS first_time
             FROM {line} l JOIN {roster} r ON r.id = l.roster_id
             JOIN firsts f ON f.item_id = l.item_id AND f.person_id = l.person_id
-            WHERE {_LIVE}{where}{item_only}
-            GROUP BY r.id, r.item_id, r.township_id, r.period""", [False, False, *params, *item_params])
+            WHERE {_LIVE}{where}
+            GROUP BY r.id, r.item_id, r.township_id, r.period""", [False, *item_params, False, *params])
         if rows.empty:
             return []
         rows[["lines", "first_time"]] = rows[["lines", "first_time"]].astype("int64")
