@@ -31,6 +31,19 @@ def run(code: str, scope: Scope | None = None, **overrides):
     return list(rule.findings(thresholds={**rule.defaults, **overrides}, scope=scope or Scope()))
 
 
+def stored(code: str, findings) -> list[Alert]:
+    """Upsert the findings as the scan does and read the alerts back: every subject, region and fact stores."""
+    outcome = alerts_upsert(source="risk", rule=code, severity=RULES[code].severity, findings=findings)
+    alerts = list(Alert.objects.filter(pk__in=outcome.alert_ids).order_by("pk"))
+    assert len(alerts) == len(findings)
+    by_key = {tuple(sorted((s.kind, s.ref) for s in f.subjects)): f for f in findings}
+    for alert in alerts:
+        finding = by_key[tuple(sorted(alert.subjects.values_list("kind", "ref")))]
+        assert alert.evidence == finding.facts and alert.region_id == finding.region_code
+        assert alert.amount_fen == finding.amount_fen and alert.summary == finding.summary
+    return alerts
+
+
 def line_ids(findings) -> set[int]:
     return {int(s.ref) for f in findings for s in f.subjects if s.kind == "line"}
 
@@ -68,6 +81,7 @@ def test_a2_fires_on_a_line_below_the_fixed_standard_but_not_on_per_case_items()
     short = b.line(roster, b.person(), amount_fen=40_000)
     b.line(b.roster(item=PER_CASE, period="2026"), b.person(), amount_fen=100)
     findings = run("A2")
+    stored("A2", findings)
     assert line_ids(findings) == {short.pk} and findings[0].amount_fen == 10_000
 
 
@@ -86,6 +100,7 @@ def test_a3_fires_below_and_above_the_age_band_on_the_periods_last_day_and_spare
     b.line(roster, b.person(birth=date(1936, 4, 1)), amount_fen=5_000)  # still 89
     old = b.line(roster, b.person(birth=date(1936, 3, 31)), amount_fen=5_000)  # 90
     findings = run("A3", Scope(roster_id=roster.pk))
+    stored("A3", findings)
     assert line_ids(findings) == {young.pk, old.pk}
     by_line = {int(f.subjects[0].ref): f for f in findings}
     assert by_line[young.pk].facts["age"] == 79 and by_line[old.pk].facts["age"] == 90
@@ -104,6 +119,7 @@ def _per_case_payments(amounts, village=b.VILLAGE, period="2026"):
 def test_a4_fires_when_a_villages_per_case_amounts_are_nearly_all_round_hundreds():
     roster = _per_case_payments([30_000] * 19 + [31_250])
     findings = run("A4")
+    stored("A4", findings)
     assert len(findings) == 1
     assert {(s.kind, s.ref) for s in findings[0].subjects} == {("region", b.VILLAGE), ("roster", str(roster.pk))}
     assert findings[0].facts["round_hundreds"] == 19 and findings[0].facts["payments"] == 20
@@ -121,6 +137,7 @@ BENFORD_90 = [27, 16, 11, 9, 7, 6, 5, 5, 4]  # 90 first digits in Benford's prop
 def test_a5_fires_on_a_county_whose_first_digits_are_all_fives():
     _per_case_payments([50_000 + 97 * i for i in range(90)])
     findings = run("A5", min_payments=90)
+    stored("A5", findings)
     assert [f.region_code for f in findings] == [b.COUNTY]
     assert findings[0].facts["first_digit_share"]["5"] == 1.0 and findings[0].facts["year"] == "2026"
 
@@ -143,6 +160,7 @@ def test_l1_fires_on_an_area_above_the_contracts_and_not_on_one_within_them():
     flagged = b.line(roster, over, quantity_milli=8_000, rate_fen=10_500, amount_fen=84_000)
     b.line(roster, within, quantity_milli=5_000, rate_fen=10_500, amount_fen=52_500)
     findings = run("L1", Scope(roster_id=roster.pk))
+    stored("L1", findings)
     assert line_ids(findings) == {flagged.pk}
     assert findings[0].facts["contracted_mu"] == "5" and findings[0].facts["excess_mu"] == "3"
     assert findings[0].amount_fen == 31_500
@@ -157,6 +175,7 @@ def test_l2_fires_on_a_payee_without_land_only_where_the_register_covers_the_vil
     uncovered = b.person(village="430321100004")  # no contract of that village was ever imported
     b.line(roster, uncovered, quantity_milli=4_000, rate_fen=10_500, amount_fen=42_000)
     findings = run("L2", Scope(roster_id=roster.pk))
+    stored("L2", findings)
     assert line_ids(findings) == {flagged.pk}
     assert findings[0].amount_fen == 42_000
 
@@ -177,6 +196,7 @@ def test_l3_fires_when_a_villages_subsidised_area_exceeds_its_contracted_land():
     b.line(roster, one, quantity_milli=6_000, rate_fen=10_500, amount_fen=63_000)
     b.line(roster, two, quantity_milli=6_000, rate_fen=10_500, amount_fen=63_000)
     findings = run("L3")
+    stored("L3", findings)
     assert len(findings) == 1 and findings[0].region_code == b.VILLAGE
     assert findings[0].facts["subsidised_mu"] == "12" and findings[0].facts["contracted_mu"] == "10"
     assert findings[0].amount_fen == 21_000
@@ -202,6 +222,7 @@ def test_e1_fires_on_a_household_members_car_registered_by_the_periods_end():
     roster = b.roster(item=DIBAO, period="2026-03")
     flagged = b.line(roster, payee, amount_fen=40_000)
     findings = run("E1", Scope(roster_id=roster.pk))
+    stored("E1", findings)
     assert line_ids(findings) == {flagged.pk}
     assert findings[0].facts["records"][0]["member"] == "家庭成员 李*" and "李四" not in findings[0].summary
 
@@ -226,6 +247,7 @@ def test_e2_fires_on_a_shareholder_in_the_household_but_not_on_a_sole_trader():
     b.enterprise(stall, role=EnterpriseRole.SOLE_TRADER, name="某某小卖部")
     b.line(roster, stall, amount_fen=40_000)
     findings = run("E2", Scope(roster_id=roster.pk))
+    stored("E2", findings)
     assert line_ids(findings) == {flagged.pk} and findings[0].facts["records"][0]["role"] == "股东"
     assert len(run("E2", include_sole_traders=True)) == 2
 
@@ -241,6 +263,7 @@ def test_e3_fires_when_the_payee_left_the_township_before_the_period_began():
     b.line(roster, late, amount_fen=40_000)
     b.line(roster, back, amount_fen=40_000)
     findings = run("E3", Scope(roster_id=roster.pk))
+    stored("E3", findings)
     assert line_ids(findings) == {flagged.pk}
     assert findings[0].facts["moved_on"] == "2026-02-10" and findings[0].facts["period_start"] == "2026-03-01"
 
@@ -261,6 +284,7 @@ def test_f1_fires_on_an_indicator_idle_for_months_and_on_a_roster_approved_but_n
                                                  to_status=RosterStatus.FINANCE_APPROVED)
         RosterApproval.objects.filter(pk=approval.pk).update(at=b.days_ago(days))
     findings = run("F1")
+    stored("F1", findings)
     assert {(s.kind, s.ref) for f in findings for s in f.subjects} == {("indicator", str(idle.pk)),
                                                                        ("roster", str(stalled.pk))}
     by_kind = {f.subjects[0].kind: f for f in findings}
@@ -277,6 +301,7 @@ def test_f2_fires_when_an_answered_files_payments_no_longer_add_up_to_what_it_se
     b.payment(b.line(roster, b.person(), amount_fen=50_000), status=PaymentStatus.PAID, bank_file=whole)
     b.payment(b.line(roster, b.person(), amount_fen=50_000), status=PaymentStatus.REISSUED, bank_file=whole)
     findings = run("F2")
+    stored("F2", findings)
     assert [f.subjects[0].ref for f in findings] == [str(broken.pk)]
     assert findings[0].facts["answered_fen"] == 50_000 and findings[0].amount_fen == 50_000
 
@@ -288,6 +313,7 @@ def test_f3_fires_on_a_failure_left_for_a_month_not_on_a_recent_or_reissued_one(
     b.payment(b.line(roster, b.person(), amount_fen=50_000), status=PaymentStatus.FAILED, settled_at=b.days_ago(10))
     b.payment(b.line(roster, b.person(), amount_fen=50_000), status=PaymentStatus.REISSUED, settled_at=b.days_ago(40))
     findings = run("F3")
+    stored("F3", findings)
     assert [(s.kind, s.ref, s.detail["reference"]) for f in findings for s in f.subjects] == [
         ("payment", str(old.pk), old.reference)]
 
@@ -307,6 +333,7 @@ def test_f4_fires_on_a_payment_filed_after_its_card_was_replaced_not_before():
     late = b.payment(late_line, card=old_card, bank_file=late_file)
     b.payment(early_line, card=old_card, bank_file=early_file)
     findings = run("F4")
+    stored("F4", findings)
     assert {(s.kind, s.ref) for f in findings for s in f.subjects} == {("payment", str(late.pk)),
                                                                        ("card", str(old_card.pk))}
     assert findings[0].facts["card_closed_on"] == timezone.localtime(b.days_ago(30)).date().isoformat()
@@ -326,6 +353,7 @@ def _village_history(last_total_lines: int):
 def test_t1_fires_when_a_villages_total_jumps_above_three_times_its_own_median():
     roster = _village_history(3)  # 1,800 yuan against a median of 500
     findings = run("T1")
+    stored("T1", findings)
     assert len(findings) == 1 and findings[0].period == "2026-04"
     assert {(s.kind, s.ref) for s in findings[0].subjects} == {("region", b.VILLAGE), ("roster", str(roster.pk))}
     assert findings[0].facts["own_median_fen"] == 50_000 and findings[0].amount_fen == 130_000
@@ -348,6 +376,7 @@ def _township_period(own_lines: int):
 def test_t1_fires_on_a_village_above_three_times_its_township_villages_median():
     _township_period(4)  # 2,000 yuan where the township's villages take 500
     findings = run("T1")
+    stored("T1", findings)
     assert [f.region_code for f in findings] == [b.VILLAGE]
     assert findings[0].facts["township_median_fen"] == 50_000 and findings[0].facts["township_villages"] == 4
 
@@ -371,6 +400,7 @@ def test_t2_fires_on_a_roster_mostly_of_first_time_payees_and_not_on_a_usual_one
     surge = _roster_of(regulars[:5] + [b.person() for _ in range(15)], "2026-04")
     usual = _roster_of(regulars[:16] + [b.person() for _ in range(4)], "2026-05")
     findings = run("T2", Scope(roster_id=surge.pk))
+    stored("T2", findings)
     assert [f.subjects[0].ref for f in findings] == [str(surge.pk)]
     assert findings[0].facts["first_time"] == 15 and findings[0].facts["item_norm"] == 0.1
     assert run("T2", Scope(roster_id=usual.pk)) == []
@@ -382,5 +412,6 @@ def test_t3_fires_on_thirty_new_cards_at_one_bank_in_one_day_but_not_twenty_nine
     burst = _roster_of([b.person(bank="中国邮政储蓄银行") for _ in range(30)], "2026-02")
     _roster_of([b.person() for _ in range(29)], "2026-03")
     findings = run("T3")
+    stored("T3", findings)
     assert [f.subjects[0].ref for f in findings] == [str(burst.pk)]
     assert findings[0].facts["bursts"][0]["cards"] == 30
