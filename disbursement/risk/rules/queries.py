@@ -9,6 +9,7 @@ from disbursement.catalog.models import Item
 from disbursement.errors import ValidationFailed
 from disbursement.risk.base import Scope, Subject
 from disbursement.risk.sql import frame
+from disbursement.rosters.models import RosterLine
 from disbursement.rosters.periods import period_bounds
 from geo.codes import subtree_bounds
 
@@ -68,8 +69,6 @@ def frame_by_pairs(pairs: pd.DataFrame, extra: list[str], sql_for, params: list)
 def distinct_pairs(scope: Scope, *, item_filter: str, item_params: list) -> pd.DataFrame:
     """The distinct (item, period) pairs of live roster lines in scope, of the items `item_filter` selects
     (an SQL condition on the line alias `l`)."""
-    from disbursement.rosters.models import RosterLine
-
     where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
     return frame(f"""
         SELECT DISTINCT l.item_id, l.period FROM {RosterLine._meta.db_table} l
@@ -83,10 +82,6 @@ def line_subject(row) -> Subject:
 def in_list(values) -> str:
     """Placeholders for an IN list (never empty: an empty list matches nothing)."""
     return ", ".join(["%s"] * len(values)) if len(values) else "NULL"
-
-
-def items_where(condition) -> list[str]:
-    return list(Item.objects.filter(condition).values_list("code", flat=True))
 
 
 def years_before(day: date, years: int) -> date:
