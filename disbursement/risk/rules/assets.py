@@ -46,15 +46,20 @@ def _members_cte(items: list[str], where: str) -> str:
 
 
 def _holder_findings(rows: pd.DataFrame, *, word: str, describe) -> list[Finding]:
-    """One finding per line, listing every register record of its household (`describe(record) -> (fact, text)`)."""
+    """One finding per line, listing every register record of its household (`describe(record) -> (fact, text)`).
+    One pass over the rows, gathered by line in a dict: a pandas group per line costs a millisecond each."""
+    by_line: dict[int, tuple] = {}
+    for record in rows.sort_values("line_id").itertuples(index=False):
+        first, records, texts = by_line.setdefault(int(record.line_id), (record, [], set()))
+        fact, text = describe(record)
+        records.append(fact)
+        texts.add(text)
     findings = []
-    for _line, group in rows.groupby("line_id", sort=True):
-        first = group.iloc[0]
-        records, texts = zip(*(describe(record) for record in group.itertuples(index=False)), strict=True)
+    for first, records, texts in by_line.values():
         facts = {"item": first.item_id, "period": first.period, "payee": mask_name(first.payee_name),
                  "records": sorted(records, key=lambda r: sorted(r.items())), "amount_fen": int(first.amount_fen)}
         summary = (f"{word}：{mask_name(first.payee_name)} 领取 {first.item_id} {first.period} "
-                   f"{fen_to_yuan(first.amount_fen)} 元，{'；'.join(sorted(set(texts)))}")
+                   f"{fen_to_yuan(first.amount_fen)} 元，{'；'.join(sorted(texts))}")
         findings.append(Finding(subjects=(line_subject(first),), region_code=first.village_id, summary=summary,
                                 facts=facts, amount_fen=int(first.amount_fen), item_code=first.item_id,
                                 period=first.period, roster_id=int(first.roster_id)))

@@ -9,7 +9,7 @@ from disbursement.pii import mask_name
 from disbursement.registry.models import LandContract, Person
 from disbursement.risk.base import Finding, Rule, Subject, rule
 from disbursement.risk.item_sets import FARMLAND_CATEGORY, FARMLAND_UNIT
-from disbursement.risk.rules.queries import in_list, line_subject, scope_where, values_cte
+from disbursement.risk.rules.queries import in_list, line_subject, rosters_of, scope_where, values_cte
 from disbursement.risk.sql import frame, table
 from disbursement.rosters.models import RosterLine
 from geo.codes import subtree_bounds
@@ -159,8 +159,11 @@ class VillageAreaAboveLand(Rule):
             rows[column] = rows[column].astype("int64")
         villages = rows.groupby(["village_id", "item_id", "period"], as_index=False).agg(
             quantity_milli=("quantity_milli", "sum"), amount_fen=("amount_fen", "sum"), lines=("lines", "sum"),
-            area_milli=("area_milli", "max"), rosters=("roster_id", lambda ids: sorted(int(i) for i in ids)))
-        villages = villages[villages["quantity_milli"] * 1000 > villages["area_milli"] * ratio]
+            area_milli=("area_milli", "max"))
+        villages = villages[villages["quantity_milli"] * 1000 > villages["area_milli"] * ratio].copy()
+        if villages.empty:
+            return []
+        villages["rosters"] = rosters_of(rows, villages, ["village_id", "item_id", "period"])
         findings = []
         for row in villages.sort_values(["village_id", "item_id", "period"]).itertuples(index=False):
             excess = int(row.quantity_milli) - int(row.area_milli) * ratio // 1000

@@ -93,3 +93,11 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=year)
     except ValueError:
         return day.replace(year=year, day=28)
+
+
+def rosters_of(rows: pd.DataFrame, hits: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The sorted roster ids behind each of `hits`' groups, gathered from the (roster-level) `rows` only for the
+    few groups that fired: a Python list per group over the whole history would cost more than the query."""
+    found = rows.merge(hits[keys].drop_duplicates(), on=keys)
+    lists = found.groupby(keys)["roster_id"].agg(lambda ids: sorted(int(i) for i in ids))
+    return hits.join(lists.rename("rosters"), on=keys)["rosters"]

@@ -5,7 +5,7 @@ from disbursement.alerts.models import Severity
 from disbursement.money import fen_to_yuan
 from disbursement.registry.models import Card
 from disbursement.risk.base import Finding, Rule, Subject, rule
-from disbursement.risk.rules.queries import scope_where
+from disbursement.risk.rules.queries import rosters_of, scope_where
 from disbursement.risk.sql import as_date, frame, table
 from disbursement.rosters.models import Roster, RosterLine, RosterStatus
 from geo.codes import PREFIX_LENGTHS
@@ -40,8 +40,7 @@ class VillageTotalJump(Rule):
         rows[["total_fen", "lines"]] = rows[["total_fen", "lines"]].astype("int64")
         keys = ["village_id", "item_id"]
         df = (rows.groupby([*keys, "period"], as_index=False)
-              .agg(total_fen=("total_fen", "sum"), lines=("lines", "sum"),
-                   rosters=("roster_id", lambda ids: sorted(int(i) for i in ids)))
+              .agg(total_fen=("total_fen", "sum"), lines=("lines", "sum"))
               .sort_values([*keys, "period"]).reset_index(drop=True))
         running = df.groupby(keys)["total_fen"].expanding().median().reset_index(level=[0, 1], drop=True)
         df["own_median"] = running.sort_index()
@@ -56,6 +55,10 @@ class VillageTotalJump(Rule):
         df["peer_jump"] = (df["peers"] >= int(thresholds["min_peers"])) & (
             df["total_fen"] > ratio * df["peer_median"])
         hits = df[(df["own_jump"] | df["peer_jump"]) & (df["total_fen"] >= int(thresholds["min_total_fen"]))]
+        if hits.empty:
+            return []
+        hits = hits.copy()
+        hits["rosters"] = rosters_of(rows, hits, [*keys, "period"])
         if scope.roster_id is not None:
             hits = hits[hits["rosters"].map(lambda ids: scope.roster_id in ids)]
         findings = []
