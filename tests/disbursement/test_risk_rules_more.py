@@ -76,6 +76,12 @@ def test_a1_a2_leave_a_line_paid_exactly_at_the_standard_alone():
     assert run("A1") == [] and run("A2") == []
 
 
+def test_a_region_scan_sees_only_lines_of_its_subtree():
+    b.line(b.roster(item=ONCE_500, period="2026"), b.person(), amount_fen=60_000)
+    assert len(run("A1", Scope(region_code=b.TOWN))) == 1
+    assert run("A1", Scope(region_code=b.OTHER_TOWN)) == []
+
+
 def test_a2_fires_on_a_line_below_the_fixed_standard_but_not_on_per_case_items():
     roster = b.roster(item=ONCE_500, period="2026")
     short = b.line(roster, b.person(), amount_fen=40_000)
