@@ -79,15 +79,18 @@ class AreaAboveContract(Rule):
         return findings
 
 
-def _covered_cte() -> tuple[str, list]:
-    """`covered(low, high)`: the code ranges the land register speaks for — the regions its files covered,
-    and every village with a contract — so that a region never imported does not make everyone "landless"."""
-    ranges = {subtree_bounds(code) for code in LandContract.objects.exclude(scope=None)
-              .values_list("scope_id", flat=True).distinct()}
-    ranges |= {(code, code) for code in LandContract.objects.values_list("village_id", flat=True).distinct()}
+def _covered() -> tuple[str, str, list]:
+    """Where the land register speaks: the regions its files covered, and any village with a contract, so that a
+    region never imported does not make everyone "landless". Returns a WITH table of the covered code ranges
+    (empty when no file named its region), the condition on the line alias `l`, and the parameters."""
+    ranges = sorted({subtree_bounds(code) for code in LandContract.objects.exclude(scope=None)
+                     .values_list("scope_id", flat=True).distinct()})
+    with_village = f"EXISTS (SELECT 1 FROM {table(LandContract)} lv WHERE lv.village_id = l.village_id)"
     if not ranges:
-        return "", []
-    return values_cte("covered", ["low", "high"], sorted(ranges))
+        return "", with_village, []
+    cte, params = values_cte("covered", ["low", "high"], ranges)
+    return (f"WITH {cte}", f"(EXISTS (SELECT 1 FROM covered c WHERE l.village_id BETWEEN c.low AND c.high) "
+            f"OR {with_village})", params)
 
 
 @rule
@@ -103,17 +106,16 @@ class SubsidyWithoutLand(Rule):
 
     def findings(self, *, thresholds, scope):
         items = farmland_items(contract_only=bool(thresholds["contract_items_only"]))
-        covered, covered_params = _covered_cte()
-        if not items or not covered:
+        if not items or not LandContract.objects.exists():
             return []
+        covered_with, covered, covered_params = _covered()
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         rows = frame(f"""
-            WITH {covered}
+            {covered_with}
             SELECT l.id AS line_id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.quantity_milli,
                    l.amount_fen, p.name
             FROM {table(RosterLine)} l JOIN {table(Person)} p ON p.id = l.person_id
-            WHERE l.is_void = %s AND l.item_id IN ({in_list(items)})
-              AND EXISTS (SELECT 1 FROM covered c WHERE l.village_id BETWEEN c.low AND c.high)
+            WHERE l.is_void = %s AND l.item_id IN ({in_list(items)}) AND {covered}
               AND NOT EXISTS (SELECT 1 FROM {table(LandContract)} lc WHERE lc.id_hash = p.id_hash){where}
             ORDER BY l.id""", [*covered_params, False, *items, *params])
         findings = []
