@@ -413,10 +413,12 @@ def test_t2_fires_on_a_roster_mostly_of_first_time_payees_and_not_on_a_usual_one
     assert [f.subjects[0].ref for f in run("T2")] == [str(surge.pk)]
 
 
-def test_t3_fires_on_thirty_new_cards_at_one_bank_in_one_day_but_not_twenty_nine():
+def test_t3_fires_on_thirty_new_cards_at_one_bank_in_one_day_not_on_twenty_nine_or_on_old_cards():
     b.roster(item=DIBAO, period="2026-01")  # the township's first roster: every card is new then
-    burst = _roster_of([b.person(bank="中国邮政储蓄银行") for _ in range(30)], "2026-02")
+    newcomers = [b.person(bank="中国邮政储蓄银行") for _ in range(30)]
+    burst = _roster_of(newcomers, "2026-02")
     _roster_of([b.person() for _ in range(29)], "2026-03")
+    _roster_of(newcomers, "2026-04")  # the same payees again: their cards are no longer new
     findings = run("T3")
     stored("T3", findings)
     assert [f.subjects[0].ref for f in findings] == [str(burst.pk)]

@@ -145,8 +145,9 @@ class NewPayeeSurge(Rule):
 
 @rule
 class CardBurst(Rule):
-    """Cards of one roster's payees first registered the same day at one bank. A township's first roster is
-    skipped: every card is new when the township starts using the system."""
+    """Cards new to one roster — registered since the township's previous roster was made — that were registered
+    the same day at one bank. Payees listed again carry older cards and do not count; a township's first roster
+    has no previous one and is skipped, since every card is new when a township starts using the system."""
 
     code = "T3"
     name = "集中开卡"
@@ -161,12 +162,16 @@ class CardBurst(Rule):
         opened = as_date("c.created_at")
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         rows = frame(f"""
-            SELECT l.roster_id, r.township_id, r.item_id, r.period, c.bank, {opened} AS opened_on,
+            WITH since AS (SELECT r.id AS roster_id, r.township_id, r.item_id, r.period,
+                                  (SELECT MAX(q.created_at) FROM {roster} q
+                                   WHERE q.township_id = r.township_id AND q.id < r.id) AS previous_at
+                           FROM {roster} r WHERE r.status <> '{RosterStatus.REJECTED.value}')
+            SELECT l.roster_id, s.township_id, s.item_id, s.period, c.bank, {opened} AS opened_on,
                    COUNT(DISTINCT c.id) AS cards
-            FROM {table(RosterLine)} l JOIN {roster} r ON r.id = l.roster_id JOIN {table(Card)} c ON c.id = l.card_id
-            WHERE {_LIVE} AND EXISTS (SELECT 1 FROM {roster} q WHERE q.township_id = r.township_id AND q.id < r.id)
-                  {where}
-            GROUP BY l.roster_id, r.township_id, r.item_id, r.period, c.bank, {opened}
+            FROM {table(RosterLine)} l JOIN since s ON s.roster_id = l.roster_id
+            JOIN {table(Card)} c ON c.id = l.card_id
+            WHERE l.is_void = %s AND c.created_at > s.previous_at{where}
+            GROUP BY l.roster_id, s.township_id, s.item_id, s.period, c.bank, {opened}
             HAVING COUNT(DISTINCT c.id) >= %s
             ORDER BY l.roster_id, c.bank""", [False, *params, int(thresholds["min_cards"])])
         findings = []
