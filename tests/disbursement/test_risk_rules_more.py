@@ -141,7 +141,7 @@ BENFORD_90 = [27, 16, 11, 9, 7, 6, 5, 5, 4]  # 90 first digits in Benford's prop
 
 
 def test_a5_fires_on_a_county_whose_first_digits_are_all_fives():
-    _per_case_payments([50_000 + 97 * i for i in range(90)])
+    _per_case_payments([5 * 10 ** (2 + i % 4) + i for i in range(90)])  # 5.00 to 5,000.89 yuan
     findings = run("A5", min_payments=90)
     stored("A5", findings)
     assert [f.region_code for f in findings] == [b.COUNTY]
@@ -149,10 +149,16 @@ def test_a5_fires_on_a_county_whose_first_digits_are_all_fives():
 
 
 def test_a5_stays_quiet_when_first_digits_follow_benford_or_payments_are_too_few():
-    amounts = [digit * 10_000 + 37 * i for digit, count in enumerate(BENFORD_90, start=1) for i in range(count)]
+    amounts = [digit * 10 ** (2 + i % 4) + i % 10 for digit, count in enumerate(BENFORD_90, start=1)
+               for i in range(count)]
     _per_case_payments(amounts)
     assert run("A5", min_payments=90) == []
     assert run("A5") == []  # 90 payments are below the default 500
+
+
+def test_a5_does_not_judge_amounts_within_one_order_of_magnitude():
+    _per_case_payments([50_000 + 97 * i for i in range(90)])  # all fives, but all between 500 and 600 yuan
+    assert run("A5", min_payments=90) == []
 
 
 # L1, L2, L3 — farmland against the land contracts

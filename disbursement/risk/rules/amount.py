@@ -229,7 +229,9 @@ BENFORD = np.log10(1 + 1 / np.arange(1, 10))
 class BenfordDeviation(Rule):
     """First digits of a county's per-case amounts in one year against Benford's law, by the mean absolute
     deviation of the digit shares (Nigrini's conformity measure: above 0.015 is nonconformity). One alert per
-    county, describing its latest deviating year."""
+    county, describing its latest deviating year. Benford's law holds only for amounts spanning several orders
+    of magnitude: a county-year whose amounts span fewer than `min_span_orders` (say, 低保 near one local
+    standard) is not judged, or every county would fire."""
 
     code = "A5"
     name = "首位数字异常"
@@ -237,7 +239,7 @@ class BenfordDeviation(Rule):
     family = "amount"
     severity = Severity.LOW
     needs = ("payments", "catalog")
-    defaults = {"min_payments": 500, "max_mad": 0.015}
+    defaults = {"min_payments": 500, "max_mad": 0.015, "min_span_orders": 2}
 
     def findings(self, *, thresholds, scope):
         county = PREFIX_LENGTHS["county"]
@@ -245,7 +247,8 @@ class BenfordDeviation(Rule):
         # The first digit of a positive integer is its leading character; counted per county, year and digit.
         rows = frame(f"""
             SELECT substr(p.village_id, 1, {county}) AS county, substr(r.period, 1, 4) AS year,
-                   substr(CAST(p.amount_fen AS varchar(20)), 1, 1) AS digit, COUNT(*) AS payments
+                   substr(CAST(p.amount_fen AS varchar(20)), 1, 1) AS digit, COUNT(*) AS payments,
+                   MIN(p.amount_fen) AS smallest, MAX(p.amount_fen) AS largest
             FROM {table(Payment)} p JOIN {table(Roster)} r ON r.id = p.roster_id
             JOIN {table(Item)} i ON i.code = r.item_id
             WHERE i.standard_fen IS NULL AND {_DECIDED}{where}
@@ -256,7 +259,10 @@ class BenfordDeviation(Rule):
         counts = rows.pivot_table(index=["county", "year"], columns="digit", values="payments", aggfunc="sum",
                                   fill_value=0).reindex(columns=[str(d) for d in range(1, 10)], fill_value=0)
         totals = counts.sum(axis=1)
-        counts = counts[totals >= int(thresholds["min_payments"])]
+        spans = rows.groupby(["county", "year"]).agg(smallest=("smallest", "min"), largest=("largest", "max"))
+        wide = spans["largest"].astype(float) >= spans["smallest"].astype(float) * 10 ** int(
+            thresholds["min_span_orders"])
+        counts = counts[(totals >= int(thresholds["min_payments"])) & wide.reindex(counts.index, fill_value=False)]
         if counts.empty:
             return []
         shares = counts.div(counts.sum(axis=1), axis=0)
