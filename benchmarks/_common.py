@@ -19,7 +19,9 @@ def bench_env() -> dict[str, str]:
         # The production shape: tasks (e.g. resident notices) go to a Redis queue instead of running inline.
         "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14"),
         "DEBUG": "0",
-        "SECRET_KEY": "benchmark-only-secret-key-0123456789abcdef",
+        "SECRET_KEY": "benchmark-only-secret-key-0123456789abcdef0123456789abcdef",
+        # Plain HTTP on the loopback: the production HTTPS redirect would answer every benchmark request with 301.
+        "SECURE_SSL_REDIRECT": "0",
         "PII_KEY": "YmVuY2htYXJrLW9ubHktcGlpLWtleS0zMi1ieXRlcyE=",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "MEDIA_ROOT": str(ROOT / "var" / "bench-media"),

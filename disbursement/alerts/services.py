@@ -6,10 +6,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+import pandas as pd
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from disbursement import bulk
 from disbursement.alerts.lifecycle import (  # noqa: F401  (the lifecycle services are part of this module's API)
     ACTIONS,
     WORK_ROLES,
@@ -51,9 +53,11 @@ def alerts_upsert(*, source: str, rule: str, severity: str, findings: Sequence) 
     the one its key already names. Idempotent: the same findings again change nothing but `last_seen_at`.
 
     1. Findings are keyed by source, rule and subjects; existing alerts are read in batches of BATCH keys.
-    2. New keys are inserted with ON CONFLICT DO NOTHING (two scans at once raise one alert), then read back.
+    2. New alerts are staged (COPY on PostgreSQL) and inserted by one INSERT … SELECT … ON CONFLICT DO NOTHING,
+       so two scans at once raise one alert; their subjects and "raised" events are appended the same way.
     3. An open alert takes the new facts; a dismissed or closed one re-opens (status new) only when its facts
-       changed, which is how a dismissal "teaches": the same facts never fire again.
+       changed, which is how a dismissal "teaches": the same facts never fire again. Unchanged alerts only get
+       `last_seen_at`, in batches.
     """
     now = timezone.now()
     by_key: dict[str, object] = {}
@@ -63,36 +67,24 @@ def alerts_upsert(*, source: str, rule: str, severity: str, findings: Sequence) 
     created, reopened = [], []
     with transaction.atomic():
         existing = _by_keys(keys)
-        fresh = [
-            Alert(key=key, source=source, rule=rule, severity=severity, status=AlertStatus.NEW,
-                  region_id=f.region_code, item_id=f.item_code, period=f.period, roster_id=f.roster_id,
-                  summary=f.summary[:300], evidence=f.facts, facts_hash=facts_digest(f.facts), amount_fen=f.amount_fen,
-                  first_seen_at=now, last_seen_at=now, status_changed_at=now)
-            for key, f in by_key.items() if key not in existing
-        ]
-        for start in range(0, len(fresh), BATCH):
-            Alert.objects.bulk_create(fresh[start:start + BATCH], ignore_conflicts=True)
+        fresh = [key for key in keys if key not in existing]
         if fresh:
-            inserted = _by_keys([a.key for a in fresh])
-            new_ids = {key: row for key, row in inserted.items() if row[2] == now}
-            subjects = [AlertSubject(alert_id=row[0], kind=s.kind, ref=str(s.ref), detail=s.detail)
-                        for key, row in new_ids.items() for s in by_key[key].subjects]
-            AlertSubject.objects.bulk_create(subjects, batch_size=BATCH, ignore_conflicts=True)
-            AlertEvent.objects.bulk_create(
-                [AlertEvent(alert_id=row[0], action="raised", to_status=AlertStatus.NEW) for row in new_ids.values()],
-                batch_size=BATCH)
-            created = [row[0] for row in new_ids.values()]
-            existing.update(inserted)
-        for key, (alert_id, status, _first, digest) in existing.items():
-            if key not in by_key or alert_id in created:
+            inserted = _alerts_insert(source=source, rule=rule, severity=severity, now=now,
+                                      findings={key: by_key[key] for key in fresh})
+            created = list(inserted.values())
+            existing.update(_by_keys(fresh))
+        just_created, unchanged = set(created), []
+        for key, (alert_id, status, digest) in existing.items():
+            if key not in by_key or alert_id in just_created:
                 continue
             finding = by_key[key]
-            changed = digest != facts_digest(finding.facts)
-            fields = {"last_seen_at": now}
-            if changed:
-                fields.update(summary=finding.summary[:300], evidence=finding.facts,
-                              facts_hash=facts_digest(finding.facts), amount_fen=finding.amount_fen)
-            if changed and status in (AlertStatus.DISMISSED, AlertStatus.CLOSED):
+            new_digest = facts_digest(finding.facts)
+            if new_digest == digest:
+                unchanged.append(alert_id)  # the common case on a rescan: touched in batches below
+                continue
+            fields = {"last_seen_at": now, "summary": finding.summary[:300], "evidence": finding.facts,
+                      "facts_hash": new_digest, "amount_fen": finding.amount_fen}
+            if status in (AlertStatus.DISMISSED, AlertStatus.CLOSED):
                 fields.update(status=AlertStatus.NEW, status_changed_at=now, closed_at=None)
                 if Alert.objects.filter(pk=alert_id, status=status).update(**fields):
                     AlertEvent.objects.create(alert_id=alert_id, action="refired", from_status=status,
@@ -100,17 +92,79 @@ def alerts_upsert(*, source: str, rule: str, severity: str, findings: Sequence) 
                     reopened.append(alert_id)
             else:
                 Alert.objects.filter(pk=alert_id).update(**fields)
+        for start in range(0, len(unchanged), BATCH):
+            Alert.objects.filter(pk__in=unchanged[start:start + BATCH]).update(last_seen_at=now)
         ids = _by_keys(keys)
     return UpsertOutcome(alert_ids=[ids[key][0] for key in keys if key in ids], created_ids=created,
                          reopened_ids=reopened)
 
 
+_STAGE = "alert_stage"
+_STAGE_COLUMNS = {"key": "text", "region_id": "text", "item_id": "text", "period": "text", "roster_id": "bigint",
+                  "summary": "text", "evidence": "text", "facts_hash": "text", "amount_fen": "bigint"}
+
+
+def _alerts_insert(*, source: str, rule: str, severity: str, now, findings: dict) -> dict[str, int]:
+    """Insert the alerts of these (key → finding) that no concurrent scan inserted first, with their subjects and
+    a "raised" event each; returns key → id of the alerts this call inserted."""
+    frame = pd.DataFrame({
+        "key": list(findings),
+        "region_id": [f.region_code for f in findings.values()],
+        "item_id": [f.item_code for f in findings.values()],
+        "period": [f.period for f in findings.values()],
+        "roster_id": pd.array([f.roster_id for f in findings.values()], dtype="Int64"),
+        "summary": [f.summary[:300] for f in findings.values()],
+        "evidence": [json.dumps(f.facts, ensure_ascii=False, default=str) for f in findings.values()],
+        "facts_hash": [facts_digest(f.facts) for f in findings.values()],
+        "amount_fen": [int(f.amount_fen) for f in findings.values()],
+    })
+    postgres = connection.vendor == "postgresql"
+    stamp = now.isoformat() if postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    evidence = "CAST(s.evidence AS jsonb)" if postgres else "s.evidence"
+    table = Alert._meta.db_table
+    with connection.cursor() as cursor:
+        bulk.stage_create(cursor, _STAGE, _STAGE_COLUMNS)
+        bulk.stage_fill(cursor, _STAGE, frame, text_columns=("period", "summary"))
+        # WHERE true: SQLite needs it to tell the SELECT's end from the ON CONFLICT clause.
+        cursor.execute(f"""
+            INSERT INTO {table} (key, source, rule, severity, status, region_id, item_id, period, roster_id, summary,
+                                 evidence, facts_hash, amount_fen, finding, dismiss_reason, recovered_fen, waiver,
+                                 escalation_level, first_seen_at, last_seen_at, status_changed_at)
+            SELECT s.key, %s, %s, %s, %s, s.region_id, s.item_id, s.period, s.roster_id, s.summary, {evidence},
+                   s.facts_hash, s.amount_fen, '', '', 0, '', 0, %s, %s, %s
+            FROM {_STAGE} s WHERE true
+            ON CONFLICT (key) DO NOTHING""", [source, rule, severity, AlertStatus.NEW, stamp, stamp, stamp])
+        # Ours are those first seen at this call's instant (a concurrent scan's rows carry its own).
+        cursor.execute(f"SELECT a.key, a.id FROM {table} a JOIN {_STAGE} s ON s.key = a.key "
+                       f"WHERE a.first_seen_at = %s", [stamp])
+        inserted = dict(cursor.fetchall())
+        bulk.stage_drop(cursor, _STAGE)
+        if inserted:
+            subjects = pd.DataFrame(
+                [(inserted[key], subject.kind, str(subject.ref), json.dumps(subject.detail, ensure_ascii=False))
+                 for key in inserted for subject in dict.fromkeys(findings[key].subjects)],
+                columns=["alert_id", "kind", "ref", "detail"])
+            bulk.table_copy(cursor, AlertSubject._meta.db_table, subjects)
+            events = pd.DataFrame({"alert_id": list(inserted.values()), "action": "raised", "from_status": "",
+                                   "to_status": AlertStatus.NEW, "note": "", "at": stamp})
+            bulk.table_copy(cursor, AlertEvent._meta.db_table, events,
+                            text_columns=("action", "from_status", "to_status", "note"))
+    return inserted
+
+
 def _by_keys(keys: list[str]) -> dict[str, tuple]:
-    rows = {}
-    for start in range(0, len(keys), BATCH):
-        for key, *rest in Alert.objects.filter(key__in=keys[start:start + BATCH]).values_list(
-                "key", "pk", "status", "first_seen_at", "facts_hash"):
-            rows[key] = tuple(rest)
+    """key → (id, status, facts digest) of the alerts these keys name: one IN query for a few keys,
+    one join against the staged keys for many (a full scan's tens of thousands)."""
+    if len(keys) <= BATCH:
+        return {key: tuple(rest) for key, *rest in Alert.objects.filter(key__in=keys).values_list(
+            "key", "pk", "status", "facts_hash")}
+    with connection.cursor() as cursor:
+        bulk.stage_create(cursor, "alert_keys", {"key": "text"})
+        bulk.stage_fill(cursor, "alert_keys", pd.DataFrame({"key": keys}))
+        cursor.execute(f"SELECT a.key, a.id, a.status, a.facts_hash FROM {Alert._meta.db_table} a "
+                       f"JOIN alert_keys k ON k.key = a.key")
+        rows = {key: (pk, status, digest) for key, pk, status, digest in cursor.fetchall()}
+        bulk.stage_drop(cursor, "alert_keys")
     return rows
 
 
