@@ -110,7 +110,7 @@ def test_an_upload_over_the_limit_is_a_413_through_the_api(size, small_uploads, 
     response = clerk.post("/api/v1/rosters/imports", {"file": SimpleUploadedFile("r.csv", _big_csv(size)),
                                                       "item": "0604", "township": YISUHE_TOWN, "period": "2026"})
     assert response.status_code == 413, response.content
-    assert response.json() == {"code": "too_large", "message": "The file is larger than 4 KB; split it by village."}
+    assert response.json() == {"code": "too_large", "message": "文件大于 4 KB，请按村拆分后上传。"}
     assert ImportJob.objects.count() == 0
 
 

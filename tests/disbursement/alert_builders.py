@@ -9,7 +9,7 @@ from disbursement.payments.models import Payment
 from disbursement.risk.base import Finding, Subject
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 ITEM = "0604"  # 困难群众春节慰问金: 500.00 yuan per household, once, civil affairs
 VILLAGE = "430321100001"  # a village of 易俗河镇, 湘潭县
@@ -34,7 +34,7 @@ def roster_with_payments(*, clerk, department, finance, rows: int = 2):
     indicator_issue(actor=None, document_number=f"湘财社〔2026〕{id_number()[-6:]}号", item_code=ITEM,
                     county_code="430321000000", fiscal_year=date.today().year, funding_level="provincial",
                     amount_fen=rows * 50_000)
-    content = roster_csv([roster_row(f"孙{i}", id_number(), card_number(), VILLAGE) for i in range(rows)])
+    content = roster_csv([roster_row(han_name("孙", i), id_number(), card_number(), VILLAGE) for i in range(rows)])
     job = roster_import_submit(actor=None, content=content, file_name="r.csv", item_code=ITEM,
                                township_code="430321100000", period=str(date.today().year), enqueue=False)
     roster = import_job_execute(job_id=job.pk).roster

@@ -2,7 +2,6 @@
 raise them (through alerts_upsert)."""
 
 import threading
-from datetime import date, timedelta
 
 from django.db import connection
 
@@ -13,9 +12,9 @@ from disbursement.errors import Conflict
 from disbursement.risk.base import Finding, Subject
 from disbursement.rosters.models import RosterLine
 from disbursement.rosters.services import import_job_execute, roster_import_submit
-from disbursement.rosters.workflow import roster_act
+from tests.builders import through_department
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 ITEM = "0604"  # 困难群众春节慰问金: 500.00 yuan per household, once, civil affairs, 5 days of publicity
 YISUHE_VILLAGE = "430321100001"
@@ -29,7 +28,7 @@ def budget_issue(amount_fen: int, *, county: str = XIANGTAN_COUNTY, number: str 
 
 def roster_accepted(rows: int = 3, *, township: str = YISUHE_TOWN, village: str = YISUHE_VILLAGE,
                     period: str = "2026"):
-    content = roster_csv([roster_row(f"孙{i}", id_number(), card_number(), village) for i in range(rows)])
+    content = roster_csv([roster_row(han_name("孙", i), id_number(), card_number(), village) for i in range(rows)])
     job = roster_import_submit(actor=None, content=content, file_name="r.csv", item_code=ITEM,
                                township_code=township, period=period, enqueue=False)
     job = import_job_execute(job_id=job.pk)
@@ -37,13 +36,9 @@ def roster_accepted(rows: int = 3, *, township: str = YISUHE_TOWN, village: str 
     return job.roster
 
 
-def roster_through_department(roster, people, today=None):
-    """Publicity, township and department approval: the roster waits for finance."""
-    today = today or date.today()
-    roster_act(actor=people["clerk"], roster_id=roster.pk, action="start_publicity",
-               publicity_start=today - timedelta(days=5))
-    roster_act(actor=people["clerk"], roster_id=roster.pk, action="township_approve", today=today)
-    return roster_act(actor=people["department"], roster_id=roster.pk, action="department_approve")
+def roster_through_department(roster, people):
+    """Publicity (passed), township and department approval: the roster waits for finance."""
+    return through_department(roster, people)
 
 
 def roster_line(roster, row: int) -> RosterLine:

@@ -170,7 +170,10 @@ def test_the_demo_cycle_walks_every_roster_to_the_bank_and_back(capsys):
     assert Payment.objects.get(reference=outcome["reissue"]).status == PaymentStatus.PAID
     from disbursement.rosters.models import Roster
 
-    assert not Roster.objects.filter(status__in=[RosterStatus.VALIDATED, RosterStatus.FINANCE_APPROVED]).exists()
+    assert not Roster.objects.filter(status=RosterStatus.VALIDATED).exists()
+    # A roster stays approved-not-sent only when every payment of it is held by a risk alert (事前拦截).
+    for roster in Roster.objects.filter(status=RosterStatus.FINANCE_APPROVED):
+        assert set(roster.payments.values_list("status", flat=True)) == {PaymentStatus.HELD}
     assert Roster.objects.filter(status=RosterStatus.PUBLICITY).count() == 1  # kept for the portal's village lists
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from backend.redaction import RedactingFilter
 from disbursement.rosters.models import ImportJob, ImportStatus, Roster
 from disbursement.rosters.services import import_files_expire, import_job_execute, imports_requeue, roster_import_submit
-from tests.factories import HEADER, card_number, id_number, roster_csv, roster_row
+from tests.factories import HEADER, card_number, han_name, id_number, roster_csv, roster_row
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def calamine_never_opens(monkeypatch):
 
 
 def good_rows(n):
-    return [roster_row(f"张{i}", id_number(), card_number(), V1) for i in range(n)]
+    return [roster_row(han_name("张", i), id_number(), card_number(), V1) for i in range(n)]
 
 
 def test_a_handmade_workbook_of_good_rows_is_accepted():

@@ -96,7 +96,7 @@ def test_the_open_objection_is_named_in_the_api_refusal(clerk, api_client):
     complaint_submit(kind="objection", subject="金额不对。", roster_id=roster.pk)
     refused = api_client(clerk).post(ACTIONS.format(roster.pk), {"action": "township_approve"},
                                      content_type="application/json")
-    assert refused.status_code == 409 and "1 objection" in refused.json()["message"]
+    assert refused.status_code == 409 and "1 条公示异议" in refused.json()["message"]
     state = api_client(clerk).get(f"/api/v1/rosters/{roster.pk}/workflow").json()
     assert "township_approve" not in state["next_actions"]
 
@@ -108,7 +108,7 @@ def test_the_roster_page_and_the_portal_show_the_enforced_window(clerk, page_cli
     start = timezone.localtime(published.publicity_started_at)
     end = f"{published.publicity_end:%Y-%m-%d}"
     page = page_client(clerk).get(f"/rosters/{roster.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert f"published {start:%Y-%m-%d %H:%M}, runs until the end of {end}" in page
+    assert f"{start:%Y-%m-%d %H:%M} 发布，公示至 {end} 结束" in page  # the UI's default language
     assert f"{published.notice_posted_on:%Y-%m-%d}" in page  # shown, as information
     portal = Client().get(f"/public/villages/{V1}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"{start:%Y-%m-%d} – {end}" in portal

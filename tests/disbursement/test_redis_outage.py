@@ -21,7 +21,7 @@ from disbursement.notifications.services import notice_enqueue
 from disbursement.registry.models import Person
 from disbursement.rosters.models import ImportJob, ImportStatus
 from tests.conftest import YISUHE_TOWN
-from tests.factories import card_number, id_number, roster_csv, roster_row
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 pytestmark = pytest.mark.django_db
 # Uploads publish on commit, as in production (autocommit): those tests commit for real.
@@ -96,10 +96,10 @@ def test_with_redis_stopped_an_api_upload_answers_503_and_its_job_fails_visibly(
 
     assert response.status_code == 503
     body = response.json()
-    assert body["code"] == "unavailable" and "could not be queued" in body["message"]
+    assert body["code"] == "unavailable" and "未能排队" in body["message"]
     job = ImportJob.objects.get()
     assert job.status == ImportStatus.FAILED and job.finished_at is not None
-    assert "Upload the file again" in job.message
+    assert "重新上传" in job.message  # stored as the user read it, in Chinese
     assert not ImportJob.objects.filter(status=ImportStatus.QUEUED).exists()
     shown = client.get(f"/api/v1/rosters/imports/{job.pk}")
     assert shown.status_code == 200 and shown.json()["status"] == "failed"
@@ -173,7 +173,7 @@ def test_with_redis_stopped_a_bank_return_stands_and_its_notices_wait_in_the_out
               "department": make_user("county_department", XIANGTAN_COUNTY, department="civil_affairs"),
               "finance": make_user("county_finance", XIANGTAN_COUNTY)}
     issue(10_000_000)
-    rows = [roster_row(f"吴{i}", id_number(), card_number(), "430321100001", phone=f"1380731{i:04d}")
+    rows = [roster_row(han_name("吴", i), id_number(), card_number(), "430321100001", phone=f"1380731{i:04d}")
             for i in range(3)]
     job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="r.csv", item_code="0604",
                                township_code=YISUHE_TOWN, period="2026", enqueue=False)
