@@ -55,6 +55,8 @@ RULES: dict[str, Rule] = {
                             _("Only the township clerk or county finance handles failed payments.")),
     "payment.return": Rule(frozenset({_CLERK, _FINANCE}),
                            _("Only the township clerk or county finance handles failed payments.")),
+    "payment.void": Rule(frozenset({_CLERK, _FINANCE}),
+                         _("Only the township clerk or county finance voids a held line.")),
     # Whole personal numbers: the clerk who pays the person and the finance office that answers to the bank.
     "person.reveal": Rule(frozenset({_CLERK, _FINANCE}), _("Your role sees personal numbers masked only.")),
     # The register's names: the clerk who knows the person and uploads the township's rosters.

@@ -6,53 +6,28 @@ indicator, and it goes into no bank file. `payments_hold_sync` puts payments on 
 finance approval and again at every bank-file generation; `payment_hold_void` cancels a held payment for good.
 """
 
-import importlib
-
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disbursement.accounts.roles import Role
-from disbursement.accounts.scoping import in_jurisdiction
-from disbursement.alerts.models import OPEN_STATUSES, Alert, AlertSubject, Severity, SubjectKind
+from disbursement.accounts.permissions import action_check
+from disbursement.alerts.models import OPEN_STATUSES, AlertSubject, Severity, SubjectKind
 from disbursement.audit.services import audit_record
 from disbursement.budget.models import Movement
 from disbursement.budget.services import ledger_move
-from disbursement.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from disbursement.errors import Conflict, NotFound, ValidationFailed
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.payments.selectors import rule_names
-from disbursement.rosters.models import RosterLine
+from disbursement.risk.services import roster_precheck
 from disbursement.rosters.services import roster_line_void
 
 CHUNK = 500  # ids per IN (…) list: SQLite allows 999 parameters
 
 
-def _roster_precheck():
-    """disbursement.risk.services.roster_precheck once the rules exist; None before (the hold then rests on
-    the alerts already raised by scans)."""
-    try:
-        services = importlib.import_module("disbursement.risk.services")
-    except ImportError:
-        return None
-    return getattr(services, "roster_precheck", None)
-
-
 def lines_held(*, roster_id: int) -> set[int]:
     """Ids of the roster's live lines that an open high-severity alert stands against, after running every
     roster-checking rule on the roster's lines against the whole history (the one place the hold asks)."""
-    precheck = _roster_precheck()
-    if precheck is not None:
-        precheck(roster_id=roster_id)
-    line, subject, alert = (m._meta.db_table for m in (RosterLine, AlertSubject, Alert))
-    marks = ", ".join(["%s"] * len(OPEN_STATUSES))
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            SELECT DISTINCT l.id FROM {line} l
-            JOIN {subject} s ON s.kind = %s AND s.ref = CAST(l.id AS TEXT)
-            JOIN {alert} a ON a.id = s.alert_id
-            WHERE l.roster_id = %s AND NOT l.is_void AND a.severity = %s AND a.status IN ({marks})""",
-                       [SubjectKind.LINE, roster_id, Severity.HIGH, *OPEN_STATUSES])
-        return {row[0] for row in cursor.fetchall()}
+    return roster_precheck(roster_id=roster_id)
 
 
 def payments_hold_sync(*, roster_id: int, held: set[int] | None = None) -> tuple[int, int]:
@@ -110,10 +85,9 @@ def payment_hold_void(*, actor, payment_id: int, reason: str):
     available). Locks the payment row, then writes the ledger; the audit record is the last write. Voiding
     twice is harmless."""
     payment = Payment.objects.select_for_update().select_related("roster").filter(pk=payment_id).first()
-    if payment is None or (actor is not None and not in_jurisdiction(actor, payment.roster.township_id)):
+    if payment is None:
         raise NotFound(_("Payment not found."))
-    if actor is not None and actor.role not in (Role.TOWNSHIP_CLERK, Role.COUNTY_FINANCE):
-        raise PermissionDenied(_("Only the township clerk or county finance voids a held line."))
+    action_check(actor, "payment.void", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.CANCELLED and payment.held_at is not None:
         return payment  # already voided
     if payment.status != PaymentStatus.HELD:

@@ -94,10 +94,12 @@ def risk_scan_targeted(*, kind: str, scope_code: str | None = None) -> ScanOutco
 
 def roster_precheck(*, roster_id: int) -> set[int]:
     """The pre-payment check: run every enabled rule that judges a roster on this roster's lines against the
-    whole history, and return the ids of its lines that have an open high-severity alert."""
+    whole history, and return the ids of its live lines that have an open high-severity alert (raised by this
+    check or by any earlier scan)."""
     risk_scan(scope=Scope(roster_id=roster_id), codes=[rule.code for rule in rules_enabled() if rule.checks_roster],
               audit=False)  # recorded by the approval or bank-file step that asks
-    line_refs = RosterLine.objects.filter(roster_id=roster_id).annotate(ref=Cast("id", CharField())).values("ref")
+    line_refs = (RosterLine.objects.filter(roster_id=roster_id, is_void=False)
+                 .annotate(ref=Cast("id", CharField())).values("ref"))
     held = (AlertSubject.objects
             .filter(kind=SubjectKind.LINE, ref__in=line_refs, alert__status__in=OPEN_STATUSES,
                     alert__severity=Severity.HIGH)

@@ -1,7 +1,7 @@
 """Builders for alert tests: findings raised through the real alerts_upsert, and a roster with real payments
 behind an alert. Shared by tests/disbursement/test_alerts.py and tests/browser/test_alert_queue.py."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from disbursement.alerts.services import alerts_upsert
 from disbursement.budget.services import indicator_issue
@@ -9,6 +9,7 @@ from disbursement.payments.models import Payment
 from disbursement.risk.base import Finding, Subject
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
+from tests.builders import publicity_passed
 from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 ITEM = "0604"  # 困难群众春节慰问金: 500.00 yuan per household, once, civil affairs
@@ -39,8 +40,7 @@ def roster_with_payments(*, clerk, department, finance, rows: int = 2):
                                township_code="430321100000", period=str(date.today().year), enqueue=False)
     roster = import_job_execute(job_id=job.pk).roster
     assert roster is not None, job.errors
-    roster_act(actor=clerk, roster_id=roster.pk, action="start_publicity",
-               publicity_start=date.today() - timedelta(days=6))
+    publicity_passed(roster, clerk)
     roster_act(actor=clerk, roster_id=roster.pk, action="township_approve")
     roster_act(actor=department, roster_id=roster.pk, action="department_approve")
     roster_act(actor=finance, roster_id=roster.pk, action="finance_approve")

@@ -223,3 +223,33 @@ def test_two_scans_at_once_raise_each_alert_once(reference_in_transactional_db):
     assert errors == []
     assert Alert.objects.filter(rule="D1").count() == 1
     assert Alert.objects.get(rule="D1").subjects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_death_register_imported_through_the_api_finds_a_payment_after_that_death_with_a_real_worker(
+        reference_in_transactional_db, make_user, api_client):
+    """The whole path the issue asks for: upload a death register, a real Celery worker imports it from the Redis
+    broker and then runs the targeted scan it queues, and the alert stands against the payment at once."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from backend.celery import app
+
+    payee = b.person("王五")
+    b.card(payee)
+    _line, paid = b.paid_line(b.roster("0401"), payee)  # paid 2026-03-10
+    deaths = f"姓名,身份证号,死亡日期,来源\n王五,{payee.id_number},2026-02-01,民政殡葬\n".encode()
+    client = api_client(make_user("county_finance", "430321000000"))
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        response = client.post("/api/v1/registers/imports", {
+            "kind": "deaths", "scope": "430321000000", "file": SimpleUploadedFile("deaths.csv", deaths)})
+        assert response.status_code == 202, response.content
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not Alert.objects.filter(rule="D1").exists():
+            time.sleep(0.2)
+    assert client.get(f"/api/v1/registers/imports/{response.json()['id']}").json()["status"] == "accepted"
+    alert = Alert.objects.get(rule="D1")
+    assert alert.subjects.get(kind="payment").ref == str(paid.pk)
+    assert "2026-02-01" in alert.summary and payee.id_number not in str(alert.evidence)
