@@ -237,8 +237,11 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=10_000_000)
     parser.add_argument("--roster-lines", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure again on the history the last run built (its alerts are emptied first)")
     args = parser.parse_args()
-    _common.database_fresh()
+    if not args.reuse:
+        _common.database_fresh()
     _common.django_setup()
 
     import psycopg
@@ -258,14 +261,21 @@ def main() -> None:
               "rosterline": RosterLine._meta.db_table, "indicator": Indicator._meta.db_table,
               "payment": Payment._meta.db_table,
               **{kind: model._meta.db_table for kind, model in SIDE_REGISTERS.items()}}
-    print(f"setup: {args.payments:,} payments, the register and side registers by COPY …", flush=True)
-    started = time.perf_counter()
-    with psycopg.connect(_common.bench_env()["DATABASE_URL"]) as conn, conn.cursor() as cursor:
-        sizes = history_build(cursor, tables, payments=args.payments, roster_lines=args.roster_lines,
-                              seed=args.seed)
-        conn.commit()
-    print(f"      built in {time.perf_counter() - started:.1f} s: " + ", ".join(
-        f"{key} {value:,}" for key, value in sizes.items() if key != "new_roster_id"), flush=True)
+    if args.reuse:
+        new_roster = Roster.objects.order_by("-id").first()
+        sizes = {"new_roster_id": new_roster.pk, "new_roster_lines": new_roster.line_count}
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {Alert._meta.db_table} CASCADE")
+        print(f"reusing the history of the last run ({Payment.objects.count():,} payments), alerts emptied")
+    else:
+        print(f"setup: {args.payments:,} payments, the register and side registers by COPY …", flush=True)
+        started = time.perf_counter()
+        with psycopg.connect(_common.bench_env()["DATABASE_URL"]) as conn, conn.cursor() as cursor:
+            sizes = history_build(cursor, tables, payments=args.payments, roster_lines=args.roster_lines,
+                                  seed=args.seed)
+            conn.commit()
+        print(f"      built in {time.perf_counter() - started:.1f} s: " + ", ".join(
+            f"{key} {value:,}" for key, value in sizes.items() if key != "new_roster_id"), flush=True)
 
     started = time.perf_counter()
     with connection.cursor() as cursor:

@@ -163,8 +163,9 @@ class CardBurst(Rule):
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         rows = frame(f"""
             WITH since AS (SELECT r.id AS roster_id, r.township_id, r.item_id, r.period,
-                                  (SELECT MAX(q.created_at) FROM {roster} q
-                                   WHERE q.township_id = r.township_id AND q.id < r.id) AS previous_at
+                                  -- a window, once per roster (a correlated MAX here ran once per joined line)
+                                  MAX(r.created_at) OVER (PARTITION BY r.township_id ORDER BY r.id
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_at
                            FROM {roster} r WHERE r.status <> '{RosterStatus.REJECTED.value}')
             SELECT l.roster_id, s.township_id, s.item_id, s.period, c.bank, {opened} AS opened_on,
                    COUNT(DISTINCT c.id) AS cards
