@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from disbursement.budget.services import indicator_issue
-from disbursement.errors import DomainError
+from disbursement.errors import Conflict, DomainError
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
@@ -63,6 +63,30 @@ def race(targets) -> list[str]:
             connection.close()
 
     threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def race_messages(targets) -> list[str]:
+    """Like race, but "ok" or "conflict: <message>" per call, in the order they finished (for asserting on
+    which refusal the loser read)."""
+    barrier = threading.Barrier(len(targets))
+    outcomes = []
+
+    def run(target):
+        barrier.wait()
+        try:
+            target()
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(f"conflict: {exc.message}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,18 +1,15 @@
 """Builders for risk tests: rosters walked to finance approval, and alerts raised on roster lines the way scans
 raise them (through alerts_upsert)."""
 
-import threading
 
-from django.db import connection
 
 from disbursement.alerts.models import Alert, AlertSource, Severity
 from disbursement.alerts.services import alerts_upsert
 from disbursement.budget.services import indicator_issue
-from disbursement.errors import Conflict
 from disbursement.risk.base import Finding, Subject
 from disbursement.rosters.models import RosterLine
 from disbursement.rosters.services import import_job_execute, roster_import_submit
-from tests.builders import through_department
+from tests.builders import race_messages, through_department
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
@@ -64,24 +61,4 @@ def alert_status_set(alert: Alert, status: str) -> None:
     alert.refresh_from_db()
 
 
-def race(targets) -> list[str]:
-    """Run the callables at once, each in its own thread and connection; "ok" or "conflict: …" per call."""
-    barrier = threading.Barrier(len(targets))
-    outcomes = []
-
-    def run(target):
-        barrier.wait()
-        try:
-            target()
-            outcomes.append("ok")
-        except Conflict as exc:
-            outcomes.append(f"conflict: {exc.message}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+race = race_messages  # the hold tests read the loser's message

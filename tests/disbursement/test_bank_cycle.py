@@ -263,7 +263,7 @@ def test_finance_works_the_bank_side_from_the_roster_page_and_the_clerk_traces_a
 
 @pytest.mark.django_db(transaction=True)
 def test_generating_and_reconciling_at_the_same_time_twice_pays_once(reference_in_transactional_db, people):
-    from tests.disbursement.test_money_path import _race
+    from tests.builders import race_messages as _race
 
     indicator = issue(10_000_000)
     roster = approved_roster(people, rows=30)

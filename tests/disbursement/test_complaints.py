@@ -19,9 +19,10 @@ from disbursement.complaints.services import TRACKING_RE, complaint_answer, comp
 from disbursement.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.rosters.workflow import roster_act
+from tests.builders import race_messages as _race
 from tests.conftest import SHAOSHAN_CITY, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.test_bank_cycle import approved_roster, returned
-from tests.disbursement.test_money_path import V1, _race, accepted_roster, issue
+from tests.disbursement.test_money_path import V1, accepted_roster, issue
 from tests.factories import id_number
 
 api = NinjaAPI(auth=[TokenAuth(), django_auth], urls_namespace="complaints-test")

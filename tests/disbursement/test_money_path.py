@@ -1,12 +1,10 @@
 """Budget indicators, the roster workflow and its reservation, on PostgreSQL with real concurrency.
 `verify_ledger` runs after every test here."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from disbursement.accounts.roles import Role
@@ -19,7 +17,7 @@ from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.rosters.models import RosterApproval, RosterStatus
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
-from tests.builders import ITEM, V1, accepted_roster, issue, publicity_passed, through_department  # noqa: F401
+from tests.builders import ITEM, V1, accepted_roster, issue, publicity_passed, race_messages, through_department  # noqa: F401
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.factories import roster_csv, roster_row
 
@@ -153,34 +151,12 @@ def test_indicator_adjustments_never_go_below_what_is_committed(people):
         issue(1, number=indicator.document_number)
 
 
-def _race(targets):
-    barrier = threading.Barrier(len(targets))
-    outcomes = []
-
-    def run(target):
-        barrier.wait()
-        try:
-            target()
-            outcomes.append("ok")
-        except Conflict as exc:
-            outcomes.append(f"conflict: {exc.message}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_approvals_racing_for_the_last_yuan_one_wins(reference_in_transactional_db, people):
     indicator = issue(150_000)  # enough for exactly one of two 1,500.00 yuan rosters
     first = through_department(accepted_roster(3), people)
     second = through_department(accepted_roster(3), people)
-    outcomes = _race([
+    outcomes = race_messages([
         lambda r=roster: roster_act(actor=people["finance"], roster_id=r.pk, action="finance_approve")
         for roster in (first, second)
     ])
@@ -193,7 +169,7 @@ def test_two_approvals_racing_for_the_last_yuan_one_wins(reference_in_transactio
 def test_the_same_approval_sent_twice_at_once_reserves_once(reference_in_transactional_db, people):
     indicator = issue(1_000_000)
     roster = through_department(accepted_roster(3), people)
-    outcomes = _race([
+    outcomes = race_messages([
         lambda: roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
         for _ in range(2)
     ])
