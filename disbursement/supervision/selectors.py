@@ -181,8 +181,9 @@ def overview(*, user, year: int, item: str | None = None, category: str | None =
         figures[f"alerts_{severity}"] = Figure(f"alerts_{severity}", alerts_by_severity[severity], "count",
                                                _url("alert-list", alerts_url, status="open", severity=severity,
                                                     region=region.code, item=item))
+    treasury_url = _url("treasury-months", "/treasury/", region=region.code)
     for band, count in band_counts.items():
-        figures[f"band_{band}"] = Figure(f"band_{band}", count, "count", _url("treasury-home", "/treasury/"))
+        figures[f"band_{band}"] = Figure(f"band_{band}", count, "count", treasury_url)
     return Overview(region_code=region.code, region_name=region.name, year=year, item=item, category=category,
                     figures=figures, alerts_by_severity=alerts_by_severity, bands=band_counts,
                     as_of=facts_as_of(region_code=region.code))
