@@ -188,8 +188,11 @@ def _publish(county: str, year: int) -> None:
     try:
         if not cache.add(key, 1, PENDING_TIMEOUT):
             return
-    except (RedisError, OSError):  # the cache is Redis too: when it is down, queue anyway (the publish will say why)
-        logger.warning("supervision facts: cache unavailable, queueing without deduplication")
+    except (RedisError, OSError):
+        # The cache and the broker are the same Redis: don't make the user wait for a publish retry that fails too.
+        logger.warning("supervision facts of %s %s not queued (Redis down); the nightly refresh will rebuild them",
+                       county, year)
+        return
     try:
         delay = getattr(settings, "SUPERVISION_REFRESH_DELAY", REFRESH_DELAY_SECONDS)
         task_publish(supervision_facts_refresh, args=[[county], [year]], countdown=delay)
