@@ -40,7 +40,7 @@ BLUES = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 REDS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 DIVERGING = ("#b2182b", "#ef8a62", "#f7f7f7", "#67a9cf", "#2166ac")
 CHANGE_BREAKS = (-0.20, -0.05, 0.05, 0.20)
-# Band order from the worst; treasury_band rows carry the band key in figures or as value 0..3 in this order.
+# Band order from the worst (the legend's order); rows carry the band key in MeasureRow.band.
 BANDS = ("warning", "low", "normal", "idle")
 BAND_LABELS = {"warning": "库款预警", "low": "库款偏低", "normal": "库款正常", "idle": "库款闲置"}
 
@@ -119,18 +119,9 @@ class Scale:
 
 
 def row_band(row) -> str | None:
-    """The treasury band of a treasury_band row: a band key in figures or value, else its label in display."""
-    if row is None:
-        return None
-    for candidate in (*row.figures.values(), row.display, row.value):
-        if candidate in BAND_COLOURS:
-            return candidate
-        if isinstance(candidate, int | float) and candidate is not None and 0 <= int(candidate) < len(BANDS):
-            return BANDS[int(candidate)]
-    for band, label in BAND_LABELS.items():
-        if label in (row.display or ""):
-            return band
-    return None
+    """The treasury band key of a measure row (warning/low/normal/idle), None without one."""
+    band = getattr(row, "band", None) if row is not None else None
+    return band if band in BAND_COLOURS else None
 
 
 def _amount(value: float) -> str:
@@ -168,6 +159,12 @@ def scale_for(*, measure: str, values: list[float | None]) -> Scale:
         colour = palette[round(i * (len(palette) - 1) / max(len(breaks), 1))] if breaks else palette[2]
         classes.append(LegendClass(colour, label))
     return Scale(measure, classes + [LegendClass(NO_DATA, _("No data"))], breaks)
+
+
+def map_scale(*, region_code: str, measure: str, rows: list) -> Scale:
+    """The scale of a map: classes over the rows that have a polygon on it (statistical zones have none)."""
+    areas = set(map_shapes(region_code=region_code).areas)
+    return scale_for(measure=measure, values=[row.value for row in rows if row.code in areas])
 
 
 # ------------------------------------------------------------------------------------------------- the map
@@ -224,7 +221,7 @@ def map_document(*, region_code: str, measure: str, measure_label: str, rows: li
     """
     by_code = {row.code: row for row in rows}
     shapes = map_shapes(region_code=region_code)
-    scale = scale_for(measure=measure, values=[by_code[c].value for c in shapes.areas if c in by_code])
+    scale = map_scale(region_code=region_code, measure=measure, rows=rows)
     figure_keys = list(rows[0].figures) if rows else []
 
     features = []
