@@ -260,8 +260,9 @@ def map_document(*, region_code: str, measure: str, measure_label: str, rows: li
     if features:
         areas = folium.GeoJson(
             {"type": "FeatureCollection", "features": features}, name="areas",
+            # className marks each county's path with its code (Leaflet applies it when the path is created).
             style_function=lambda f: {"fillColor": f["properties"]["colour"], "fillOpacity": 0.85, "color": "#555",
-                                      "weight": 0.8},
+                                      "weight": 0.8, "className": f"county-{f['properties']['code']}"},
             highlight_function=lambda f: {"weight": 2.5, "color": "#000"},
             tooltip=folium.GeoJsonTooltip(fields=["name", "display", *(f"f{i}" for i in range(len(figure_keys)))],
                                           aliases=[_("Region"), measure_label, *figure_keys], sticky=True),
