@@ -188,6 +188,18 @@ class _Click(MacroElement):
         self.layer = layer
 
 
+class _Raw(Element):
+    """Text put into the document as it is: branca's Element would compile it as a Jinja template (Leaflet's
+    150 KB of script, our own styles), costly and wrong for any text holding braces."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
 _TAG = re.compile(r"<(script|style)(?=[\s>])")
 
 
@@ -245,12 +257,12 @@ def map_document(*, region_code: str, measure: str, measure_label: str, rows: li
     figure.title = title
     if standalone:
         script, css = _leaflet_inline()
-        figure.header.add_child(Element(f"<style>{css}</style>\n<script>{script}</script>"), name="leaflet")
+        figure.header.add_child(_Raw(f"<style>{css}</style>\n<script>{script}</script>"), name="leaflet")
     else:
-        figure.header.add_child(Element(
+        figure.header.add_child(_Raw(
             f'<link rel="stylesheet" href="{static(LEAFLET + "/leaflet.css")}">\n'
             f'<script src="{static(LEAFLET + "/leaflet.js")}"></script>'), name="leaflet")
-    figure.header.add_child(Element(
+    figure.header.add_child(_Raw(
         "<style>.foliumtooltip td { text-align: right; } .leaflet-container { background: #fff; }"
         " .map-legend { position: absolute; right: 8px; bottom: 8px; z-index: 1000; background: #fff;"
         " padding: 6px 8px; font: 13px sans-serif; border: 1px solid #ccc; }"
@@ -275,7 +287,7 @@ def map_document(*, region_code: str, measure: str, measure_label: str, rows: li
     if bounds:
         fmap.fit_bounds(bounds)
     if standalone and legend_html:
-        figure.html.add_child(Element(legend_html), name="legend")
+        figure.html.add_child(_Raw(legend_html), name="legend")
 
     html = figure.render()
     if nonce:
