@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from disbursement.accounts.roles import Role
 from disbursement.supervision import maps
+from disbursement.supervision.services import facts_refresh
 from tests.browser.conftest import sign_in
 from tests.conftest import SHAOSHAN_CITY, XIANGTAN_CITY
 from tests.disbursement.supervision_builders import small_world
@@ -21,6 +22,7 @@ EXTERNAL_ASSET = re.compile(r"<script[^>]*\ssrc=[\"']?(?:https?:)?//|<link[^>]*\
 def test_the_city_supervisor_sees_the_city_map_offline_and_a_county_click_opens_its_drill_down(
         desk_page, live_server, make_user):
     small_world()
+    facts_refresh()
     supervisor = make_user(Role.SUPERVISOR, XIANGTAN_CITY)
     counties = maps.boundary_codes(level="county", within=XIANGTAN_CITY)
     page = desk_page
@@ -52,6 +54,7 @@ def test_the_city_supervisor_sees_the_city_map_offline_and_a_county_click_opens_
 
 def test_the_map_exports_as_a_standalone_file(desk_page, live_server, make_user, tmp_path):
     small_world()
+    facts_refresh()
     supervisor = make_user(Role.SUPERVISOR, XIANGTAN_CITY)
     page = desk_page
     sign_in(page, live_server, supervisor.username)
