@@ -234,18 +234,20 @@ def map_document(*, region_code: str, measure: str, measure_label: str, rows: li
     by_code = {row.code: row for row in rows}
     shapes = map_shapes(region_code=region_code)
     scale = map_scale(region_code=region_code, measure=measure, rows=rows)
-    figure_keys = list(rows[0].figures) if rows else []
+    # str(): labels may be lazy translations (the treasury bands'), which JSON cannot carry.
+    figure_keys = [str(key) for key in rows[0].figures] if rows else []
 
     features = []
     for code in shapes.areas:
         feature = _boundaries()[code]
         row = by_code.get(code)
         properties = {"code": code, "name": feature["properties"]["name"],
-                      "display": row.display if row and row.display else _("No data"),
+                      "display": str(row.display) if row and row.display else _("No data"),
                       "url": drill_url(code), "colour": scale.colour(row)}
         # Every feature carries every tooltip field (folium checks the first feature only).
-        for i, key in enumerate(figure_keys):
-            properties[f"f{i}"] = (row.figures.get(key) if row else None) or "—"
+        values = [str(value) if value not in (None, "") else "—" for value in row.figures.values()] if row else []
+        values += ["—"] * (len(figure_keys) - len(values))
+        properties.update({f"f{i}": value for i, value in enumerate(values[:len(figure_keys)])})
         features.append({"type": "Feature", "properties": properties, "geometry": feature["geometry"]})
     outlines = [{"type": "Feature", "properties": {"code": c}, "geometry": _boundaries()[c]["geometry"]}
                 for c in shapes.outlines]

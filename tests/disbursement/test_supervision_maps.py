@@ -3,8 +3,10 @@ the counties and carries every tooltip field on every feature, jurisdiction answ
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from disbursement.accounts.roles import Role
 from disbursement.charts import BAND_COLOURS
@@ -175,3 +177,17 @@ def test_bad_parameters_answer_400_with_the_reason(make_user, page_client):
                 assert b'id="map-refused"' in response.content
     # The reason is named on the page, the frame and the export alike.
     assert client.get("/supervision/map/frame/", {"measure": "x"}).content.decode() == "Unknown measure."
+
+
+def test_the_treasury_band_map_uses_the_band_colours(city_supervisor):
+    from disbursement.treasury.models import TreasuryLevel
+
+    day = timezone.localdate()
+    TreasuryLevel.objects.create(region_id=XIANGTAN_COUNTY, day=day, closing_fen=100, avg_monthly_outflow_fen=1000,
+                                 level=Decimal("0.1"), band="warning")
+    TreasuryLevel.objects.create(region_id=SHAOSHAN_CITY, day=day, closing_fen=9000, avg_monthly_outflow_fen=1000,
+                                 level=Decimal("9"), band="idle")
+    html = city_supervisor.get("/supervision/map/frame/", {"measure": "treasury_band", "year": 2026}).content.decode()
+    colours = {f["properties"]["code"]: f["properties"]["colour"] for f in _areas(html)[0]}
+    assert colours[XIANGTAN_COUNTY] == BAND_COLOURS["warning"] and colours[SHAOSHAN_CITY] == BAND_COLOURS["idle"]
+    assert {colours[c] for c in XIANGTAN_COUNTIES if c not in (XIANGTAN_COUNTY, SHAOSHAN_CITY)} == {maps.NO_DATA}
