@@ -9,6 +9,7 @@ from disbursement.complaints import views as complaint_views
 from disbursement.payments import views as payment_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
+from disbursement.supervision import views as supervision_views
 
 urlpatterns = [
     path("login/", account_views.SignInView.as_view(), name="login"),
@@ -40,5 +41,10 @@ urlpatterns = [
     path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert-detail"),
     path("inbox/", alert_views.inbox, name="inbox"),
     path("registers/", registry_views.register_home, name="register-home"),
+    path("supervision/", supervision_views.overview, name="supervision"),
+    path("supervision/flow/", supervision_views.fund_flow, name="supervision-flow"),
+    path("supervision/regions/<str:code>/", supervision_views.region, name="supervision-region"),
+    path("supervision/regions/<str:code>/rosters/<int:roster_id>/", supervision_views.roster_lines,
+         name="supervision-roster-lines"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
 ]

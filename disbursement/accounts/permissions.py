@@ -78,6 +78,10 @@ RULES: dict[str, Rule] = {
     "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                            _("Only supervisors and county finance or department staff see complaints."),
                            superuser=True),
+    # The supervisor's desk (overview, drill-down, fund flow): read-only pages over the user's jurisdiction.
+    "supervision.view": Rule(frozenset({Role.SUPERVISOR, _FINANCE, Role.PROVINCE_ADMIN}),
+                             _("Only supervisors, county finance and the provincial administrator use the "
+                               "supervision desk."), superuser=True),
 }
 
 
