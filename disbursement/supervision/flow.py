@@ -74,15 +74,18 @@ def _indicators(*, user, indicator_id: int | None, item: str | None, county: str
         if not indicators:
             raise NotFound(_("Indicator not found."))
         return indicators
-    if not (item and county and year):
-        raise NotFound(_("Choose an indicator, or an item, a county and a year."))
+    if not (county and year):
+        raise NotFound(_("Choose an indicator, or a county and a year (and an item)."))
     try:
         level = codes.region_level(county)
     except ValueError:
         raise NotFound(_("Region not found.")) from None
     if level != "county" or not in_jurisdiction(user, county):
         raise NotFound(_("Region not found."))
-    return list(queryset.filter(item_id=item, county_id=county, fiscal_year=year).order_by("document_number"))
+    indicators = queryset.filter(county_id=county, fiscal_year=year)
+    if item:
+        indicators = indicators.filter(item_id=item)
+    return list(indicators.order_by("document_number"))
 
 
 def _sums(rows, key: str) -> dict[str, tuple[int, int]]:
@@ -91,8 +94,8 @@ def _sums(rows, key: str) -> dict[str, tuple[int, int]]:
 
 def fund_flow(*, user, indicator_id: int | None = None, item: str | None = None, county: str | None = None,
               year: int | None = None) -> Flow:
-    """The flow of one indicator, or of all indicators of `item` in `county` for `year`; NotFound when the
-    indicator or the county is out of the user's reach (its existence is not revealed)."""
+    """The flow of one indicator, or of all indicators of `county` for `year` (of `item` only, when given);
+    NotFound when the indicator or the county is out of the user's reach (its existence is not revealed)."""
     indicators = _indicators(user=user, indicator_id=indicator_id, item=item, county=county, year=year)
     ids = [i.pk for i in indicators]
     balances = indicators_with_balances(Indicator.objects.filter(pk__in=ids)).aggregate(
@@ -125,7 +128,7 @@ def fund_flow(*, user, indicator_id: int | None = None, item: str | None = None,
 
     query = {"indicator": ids[0]} if indicator_id is not None else {"item": item, "county": county, "year": year}
     budget_url = reverse("indicator-list") + "?" + urlencode(
-        {"item": indicators[0].item_id if indicators else item or "",
+        {"item": indicators[0].item_id if indicator_id is not None and indicators else item or "",
          "year": indicators[0].fiscal_year if indicators else year or ""})
 
     def payments_url(status):
@@ -167,7 +170,8 @@ def fund_flow(*, user, indicator_id: int | None = None, item: str | None = None,
     if indicator_id is not None and indicators:
         title = indicators[0].document_number
     elif indicators:
-        title = f"{indicators[0].county.name} · {indicators[0].item.name} · {year}"
+        title = " · ".join(filter(None, [indicators[0].county.name, indicators[0].item.name if item else "",
+                                         str(year)]))
     else:
-        title = f"{county} · {item} · {year}"
+        title = " · ".join(filter(None, [county, item, str(year)]))
     return Flow(title=title, indicators=indicators, stages=stages, links=links, query=query)

@@ -169,22 +169,27 @@ def roster_lines(request, code: str, roster_id: int):
 @login_required
 def fund_flow(request):
     _desk_user(request)
+    filters = _filters(request)
     raw_indicator = request.GET.get("indicator", "")
-    raw_year = request.GET.get("year", "")
+    county = request.GET.get("county", "")[:12]
     try:
+        home = selectors.home_region(user=request.user)
         if raw_indicator:
             if not raw_indicator.isdigit() or len(raw_indicator) > 12:
                 raise NotFound(_("Indicator not found."))
             flow = flows.fund_flow(user=request.user, indicator_id=int(raw_indicator))
+        elif county:
+            flow = flows.fund_flow(user=request.user, item=filters["item"], county=county, year=filters["year"])
         else:
-            year = int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else timezone.localdate().year
-            flow = flows.fund_flow(user=request.user, item=request.GET.get("item", "")[:8],
-                                   county=request.GET.get("county", "")[:12], year=year)
+            flow = None
     except NotFound:
         raise Http404 from None
-    chart = charts.flow_chart(flow.node_labels(), flow.chart_links(), title=_("From budget to cards"))
-    return render(request, "supervision/flow.html", {"flow": flow, "chart": chart,
-                                                     "links": [
-        {"source": link.source, "target": link.target, "amount_fen": link.amount_fen,
-         "source_label": flow.stages[link.source].label, "target_label": flow.stages[link.target].label}
-        for link in flow.links if link.amount_fen]})
+    context = {"flow": flow, **_pickers(filters), "county": county,
+               "counties": geo_selectors.region_search(level="county", within=home.code)}
+    if flow is not None:
+        context["chart"] = charts.flow_chart(flow.node_labels(), flow.chart_links())
+        context["links"] = [
+            {"source": link.source, "target": link.target, "amount_fen": link.amount_fen,
+             "source_label": flow.stages[link.source].label, "target_label": flow.stages[link.target].label}
+            for link in flow.links if link.amount_fen]
+    return render(request, "supervision/flow.html", context)

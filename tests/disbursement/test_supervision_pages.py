@@ -80,9 +80,11 @@ def test_the_flow_adds_up_to_the_hand_computed_year(year, make_user):
 def test_the_flow_page_by_indicator_and_by_item_and_county_shows_the_same_amounts(year, make_user, page_client):
     client = page_client(make_user(Role.SUPERVISOR, XIANGTAN_CITY))
     by_indicator = client.get(f"/supervision/flow/?indicator={year['indicator'].pk}")
-    by_county = client.get(f"/supervision/flow/?item={ITEM}&county={XIANGTAN_COUNTY}&year={YEAR}")
-    assert by_indicator.status_code == by_county.status_code == 200
+    by_item = client.get(f"/supervision/flow/?item={ITEM}&county={XIANGTAN_COUNTY}&year={YEAR}")
+    by_county = client.get(f"/supervision/flow/?county={XIANGTAN_COUNTY}&year={YEAR}")
+    assert by_indicator.status_code == by_item.status_code == by_county.status_code == 200
     stages = data_values(by_indicator.content.decode(), "flow-stages")
+    assert stages == data_values(by_item.content.decode(), "flow-stages")
     assert stages == data_values(by_county.content.decode(), "flow-stages")
     assert stages["issued"] == 1_000_000 and stages["paid"] == 100_000 and stages["returned"] == 50_000
     links = data_values(by_indicator.content.decode(), "flow-links")
@@ -94,7 +96,8 @@ def test_the_flow_page_by_indicator_and_by_item_and_county_shows_the_same_amount
 
 
 def test_the_flow_outside_the_jurisdiction_is_not_found(year, make_user, page_client):
-    queries = [f"indicator={year['indicator'].pk}", f"item={ITEM}&county={XIANGTAN_COUNTY}&year={YEAR}"]
+    queries = [f"indicator={year['indicator'].pk}", f"item={ITEM}&county={XIANGTAN_COUNTY}&year={YEAR}",
+               f"county={XIANGTAN_COUNTY}"]
     for user in (make_user(Role.SUPERVISOR, CHANGSHA_CITY), make_user(Role.COUNTY_FINANCE, SHAOSHAN_CITY)):
         client = page_client(user)
         for query in queries:
@@ -108,6 +111,12 @@ def test_the_flow_outside_the_jurisdiction_is_not_found(year, make_user, page_cl
 def test_hostile_flow_queries_answer_404_never_500(make_user, page_client, query):
     client = page_client(make_user(Role.SUPERVISOR, XIANGTAN_CITY))
     assert client.get("/supervision/flow/?" + query).status_code in (200, 404)
+
+
+def test_the_flow_without_a_choice_offers_the_counties_in_reach(make_user, page_client):
+    html = page_client(make_user(Role.SUPERVISOR, XIANGTAN_CITY)).get("/supervision/flow/").content.decode()
+    assert 'id="flow-choose"' in html and f'value="{XIANGTAN_COUNTY}"' in html
+    assert f'value="{CHANGSHA_COUNTY}"' not in html
 
 
 # Drill-down -------------------------------------------------------------------------------------------------------
