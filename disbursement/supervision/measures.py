@@ -73,10 +73,11 @@ def county_measure(*, user, region_code: str, measure: str, year: int, item: str
         band = getattr(level, "band", None)
         value, display = _value(measure, row, before, persons, level, band_labels)
         figures = {
-            _("Paid"): _yuan(row.paid_fen),
+            _("Amount paid"): _yuan(row.paid_fen),
             _("Households reached"): f"{row.households:,}",
+            _("Persons reached"): f"{row.persons:,}",
             _("Persons on the register"): f"{persons:,}",
-            _("Payments"): f"{row.payments:,}",
+            _("Number of payments"): f"{row.payments:,}",
             _("Open alerts"): f"{row.open_alerts:,}",
             _("Paid the year before"): _yuan(before),
             _("Treasury band"): band_labels.get(band, band) if band else "—",
