@@ -15,6 +15,7 @@ from disbursement.banking.simulator import bank_simulate
 from disbursement.payments.corrections import payment_reissue, payment_return
 from disbursement.payments.models import Payment
 from disbursement.rosters.workflow import roster_act
+from disbursement.supervision.services import facts_refresh
 from tests.builders import V1, accepted_roster, issue, through_department
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
 
@@ -30,7 +31,8 @@ def desk_people(make_user) -> dict:
 
 
 def desk_year(people) -> dict:
-    """The year described above; returns the indicator, the roster and its payments by row (1-4)."""
+    """The year described above, with the desk's facts refreshed; returns the indicator, the roster and its
+    payments by row (1-4)."""
     indicator = issue(1_000_000)
     roster = through_department(accepted_roster(4), people)
     roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
@@ -46,6 +48,8 @@ def desk_year(people) -> dict:
     first, second = (Payment.objects.get(reference=reference) for reference in rows["reference"].iloc[:2])
     reissue = payment_reissue(actor=people["clerk"], payment_id=first.pk)
     payment_return(actor=people["clerk"], payment_id=second.pk)
+    # The desk reads pre-aggregated facts; the worker that refreshes them on commit does not run here.
+    facts_refresh(county_codes=[XIANGTAN_COUNTY])
     payments = {p.line.row_number: p for p in Payment.objects.filter(roster=roster, attempt=1).select_related("line")}
     return {"indicator": indicator, "roster": roster, "payments": payments, "reissue": reissue,
             "failed_reissued": first, "failed_returned": second}

@@ -36,18 +36,8 @@ def quick_passwords(settings):
 @pytest.fixture
 def year(make_user):
     built = desk_year(desk_people(make_user))
-    refresh_facts()
     yield built
     assert ledger_findings() == []
-
-
-def refresh_facts():
-    """The desk's figures read pre-aggregated facts where sup-a keeps them; live reads need no refresh."""
-    try:
-        from disbursement.supervision.services import facts_refresh
-    except ImportError:
-        return
-    facts_refresh()
 
 
 def data_values(html: str, element_id: str) -> dict[str, int]:
