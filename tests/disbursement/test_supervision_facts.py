@@ -56,10 +56,23 @@ def test_open_alerts_per_ten_thousand_payments(world, city_supervisor):
     assert rows[SHAOSHAN_CITY].value == pytest.approx(0.0)
 
 
-def test_treasury_band_is_empty_without_levels(world, city_supervisor):
-    rows = measures.county_measure(user=city_supervisor, region_code=XIANGTAN_CITY, measure="treasury_band",
-                                   year=2026)
-    assert rows and all(row.value is None for row in rows)
+def test_treasury_band_is_the_latest_level_of_each_county(world, city_supervisor):
+    import datetime
+
+    from disbursement.treasury.services import statements_import
+    from tests.disbursement.treasury_builders import statement_csv, statement_rows
+
+    january = datetime.date(2026, 1, 1)
+    rows = [*statement_rows(XIANGTAN_COUNTY, january, 31, opening=6_200, inflow=1_000, outflow=1_000),
+            *statement_rows(SHAOSHAN_CITY, january, 31, opening=1_000_000, inflow=1_000, outflow=1_000)]
+    statements_import(actor=None, content=statement_csv(rows), file_name="t.csv")
+    rows = by_code(measures.county_measure(user=city_supervisor, region_code=XIANGTAN_CITY, measure="treasury_band",
+                                           year=2026))
+    # 6,200 yuan closing ÷ 30,000 yuan average monthly outflow (1,000 a day, a month counted as 30 days) = 0.2067.
+    assert rows[XIANGTAN_COUNTY].band == "warning" and rows[XIANGTAN_COUNTY].value == pytest.approx(0.2067)
+    assert rows[SHAOSHAN_CITY].band == "idle"  # 1,000,000 ÷ 30,000 ≈ 33.3
+    assert rows["430302000000"].value is None and rows["430302000000"].band is None
+    assert selectors.overview(user=city_supervisor, year=2026).bands == {"warning": 1, "idle": 1}
 
 
 def test_overview_figures_of_a_city(world, city_supervisor):
