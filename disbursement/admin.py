@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
-from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin
-from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, User
+from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin, StandardAdmin
+from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, Standard, User
 from disbursement.risk.admin import RuleSettingAdmin
 
 admin.site.site_header = _("One-card subsidy system administration")
@@ -14,4 +14,5 @@ admin.site.register(ApiToken, ApiTokenAdmin)
 admin.site.register(Category, CategoryAdmin)
 admin.site.register(Item, ItemAdmin)
 admin.site.register(CatalogRelease, CatalogReleaseAdmin)
+admin.site.register(Standard, StandardAdmin)
 admin.site.register(RuleSetting, RuleSettingAdmin)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("users/<int:user_id>/", views.user_detail, name="user-detail"),
     path("regions/<str:code>/", views.region_detail, name="region-detail"),
     path("catalog/", views.item_list, name="item-list"),
+    path("catalog/<str:code>/", views.item_detail, name="item-detail"),
     path("rosters/", roster_views.roster_list, name="roster-list"),
     path("rosters/upload/", roster_views.roster_upload, name="roster-upload"),
     path("rosters/<int:roster_id>/", roster_views.roster_detail, name="roster-detail"),

@@ -4,11 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 
 from disbursement.accounts import selectors as account_selectors
 from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.catalog import selectors as catalog_selectors
+from disbursement.catalog.models import Item
+from disbursement.catalog.standards import band_label
 from disbursement.errors import NotFound
 from disbursement.payments.selectors import payments_stopped
 from geo import selectors as geo_selectors
@@ -62,6 +65,21 @@ def region_detail(request, code: str):
             "children": geo_selectors.region_children(code=code),
         },
     )
+
+
+@login_required
+def item_detail(request, code: str):
+    """One item with its standards by region and date (the figures rosters are checked against)."""
+    try:
+        item = catalog_selectors.item_get(code=code)
+    except Item.DoesNotExist:
+        raise Http404 from None
+    today = timezone.localdate()
+    standards = list(catalog_selectors.item_standards(code=item.code))
+    for standard in standards:
+        standard.in_force = standard.valid_from <= today and (standard.valid_to is None or standard.valid_to >= today)
+        standard.band_text = band_label(standard.band) if standard.band else ""
+    return render(request, "disbursement/item_detail.html", {"item": item, "standards": standards, "today": today})
 
 
 @login_required

@@ -257,11 +257,17 @@ def standard_problems(entry: StandardInput, *, actor) -> list[tuple[str, str, st
     if problems:
         return problems
     for other in _overlapping(entry):
-        if other.valid_to is None and other.valid_from < entry.valid_from:
-            continue  # an open standard is closed the day before the new one starts
+        if _replaces(entry, other):
+            continue  # an open standard is closed the day before the new open one starts
         problems.append(("valid_from", "overlap", _("Overlaps the standard in force: %(standard)s.")
                          % {"standard": standard_label(other)}))
     return problems
+
+
+def _replaces(entry: StandardInput, other: Standard) -> bool:
+    """A new open-ended standard replaces an open one that started earlier (a change from a date); anything else
+    that overlaps is a mistake to correct, never silently cut."""
+    return entry.valid_to is None and other.valid_to is None and other.valid_from < entry.valid_from
 
 
 def _overlapping(entry: StandardInput) -> list[Standard]:
@@ -275,6 +281,8 @@ def standard_write(entry: StandardInput, *, actor) -> Standard:
     """Close the open standards the new one replaces, insert it, audit it (the audit is the last write)."""
     closed = []
     for other in _overlapping(entry):
+        if not _replaces(entry, other):
+            raise Conflict(_("Overlaps the standard in force: %(standard)s.") % {"standard": standard_label(other)})
         other.valid_to = entry.valid_from - timedelta(days=1)
         other.save(update_fields=["valid_to"])
         closed.append(other.pk)
