@@ -10,7 +10,7 @@ from django.core.management import call_command
 import disbursement.risk.rules  # noqa: F401  (registers the rules)
 from disbursement.accounts.roles import Role
 from disbursement.audit.models import AuditEvent
-from disbursement.catalog.models import Standard
+from disbursement.catalog.models import Category, Item, Standard
 from disbursement.catalog.standards import StandardInput, standard_create, standard_in_force
 from disbursement.errors import Conflict, PermissionDenied, ValidationFailed
 from disbursement.payments.models import Payment
@@ -18,7 +18,7 @@ from disbursement.risk.base import RULES, Scope
 from disbursement.rosters.models import RosterLine
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
-from tests.builders import V1, accepted_roster, issue, through_department
+from tests.builders import V1, accepted_roster, issue, race, through_department
 from tests.conftest import QINGXI_TOWN, SHAOSHAN_CITY, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
@@ -223,3 +223,49 @@ def test_the_item_page_lists_standards_by_region_and_date(make_user, page_client
     listing = client.get("/catalog/", {"q": "保费"}).content.decode()
     assert 'data-scope="not-card-paid"' in listing and 'href="/catalog/0119/"' in listing
     assert client.get("/catalog/9999/").status_code == 404
+
+
+def test_setting_the_same_standard_twice_keeps_one():
+    set_standard(CLEANER, XIANGTAN_COUNTY, date(2026, 1, 1), 90_000)
+    with pytest.raises(Conflict):
+        set_standard(CLEANER, XIANGTAN_COUNTY, date(2026, 1, 1), 90_000)
+    assert Standard.objects.filter(item=CLEANER, region=XIANGTAN_COUNTY).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_setting_one_standard_twice_at_once_writes_it_once(reference_in_transactional_db):
+    outcomes = race([lambda: set_standard(CLEANER, XIANGTAN_COUNTY, date(2026, 1, 1), 90_000) for _ in range(2)])
+    assert sorted(outcomes) == ["Conflict", "ok"]
+    assert Standard.objects.filter(item=CLEANER, region=XIANGTAN_COUNTY).count() == 1
+    assert AuditEvent.objects.filter(action="standard.create").count() == 1
+
+
+def test_grade_bands_the_roster_cannot_see_accept_any_bands_amount_and_need_the_rate():
+    set_standard(CLEANER, XIANGTAN_COUNTY, date(2026, 1, 1), 90_000, band="grade:1")
+    set_standard(CLEANER, XIANGTAN_COUNTY, date(2026, 1, 1), 70_000, band="grade:2")
+    job = import_roster(CLEANER, "2026-11", [(id_number(), "900.00"), (id_number(), "700.00"), (id_number(), "800.00")])
+    [error] = [e for e in job.errors if e["field"] == "rate"]
+    assert (error["row"], error["code"]) == (3, "not_a_band") and "900.00" in error["message"]
+    assert import_roster(CLEANER, "2026-11", [(id_number(), "900.00"), (id_number(), "700.00")]).roster
+
+
+def test_the_catalog_marks_the_items_not_paid_onto_the_card_with_a_reason_and_cites_sources():
+    outside = Item.objects.filter(card_paid=False)
+    assert outside.count() == 33 and Item.objects.filter(card_paid=True).count() == 226
+    assert not outside.filter(scope_reason="").exists()
+    assert Category.objects.count() == 14
+    assert "110" in Item.objects.get(code="0703").source
+    assert Item.objects.get(code="0101").source == "representative"
+
+
+def test_county_finance_adds_a_standard_in_the_admin_for_its_county_only(make_user, page_client):
+    finance = make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY)
+    client = page_client(finance)
+    form = {"item": CLEANER, "region": YISUHE_TOWN, "band": "", "valid_from": "2026-01-01", "valid_to": "",
+            "document": "湘潭县财〔2026〕5号", "amount_yuan": "850.00"}
+    assert client.post("/admin/disbursement/standard/add/", form).status_code == 302
+    assert Standard.objects.get(item=CLEANER, region=YISUHE_TOWN).created_by == finance
+    refused = client.post("/admin/disbursement/standard/add/", {**form, "region": SHAOSHAN_CITY})
+    assert refused.status_code == 200 and not Standard.objects.filter(region=SHAOSHAN_CITY).exists()
+    listing = client.get("/admin/disbursement/standard/").content.decode()
+    assert "易俗河镇" in listing and "湖南省" not in listing  # the province's rows are outside the subtree
