@@ -19,6 +19,7 @@ urlpatterns = [
     path("regions/<str:code>/", views.region_detail, name="region-detail"),
     path("catalog/", views.item_list, name="item-list"),
     path("catalog/<str:code>/", views.item_detail, name="item-detail"),
+    path("catalog/<str:code>/standards/", views.item_standard_add, name="item-standard-add"),
     path("rosters/", roster_views.roster_list, name="roster-list"),
     path("rosters/upload/", roster_views.roster_upload, name="roster-upload"),
     path("rosters/<int:roster_id>/", roster_views.roster_detail, name="roster-detail"),

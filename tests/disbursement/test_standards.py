@@ -269,3 +269,18 @@ def test_county_finance_adds_a_standard_in_the_admin_for_its_county_only(make_us
     assert refused.status_code == 200 and not Standard.objects.filter(region=SHAOSHAN_CITY).exists()
     listing = client.get("/admin/disbursement/standard/").content.decode()
     assert "易俗河镇" in listing and "湖南省" not in listing  # the province's rows are outside the subtree
+
+
+def test_the_items_county_department_sets_its_countys_standard_on_the_item_page(make_user, page_client):
+    department = page_client(make_user(Role.COUNTY_DEPARTMENT, XIANGTAN_COUNTY, department="civil_affairs"))
+    assert 'id="standard-form"' in department.get(f"/catalog/{ELDERLY}/").content.decode()
+    form = {"region": XIANGTAN_COUNTY, "valid_from": "2027-01-01", "valid_to": "", "amount": "120.00", "band": "",
+            "document": "湘潭县民〔2026〕8号"}
+    assert department.post(f"/catalog/{ELDERLY}/standards/", form).status_code == 302
+    assert Standard.objects.get(item=ELDERLY, region=XIANGTAN_COUNTY, valid_from=date(2027, 1, 1)).amount_fen == 12_000
+    department.post(f"/catalog/{ELDERLY}/standards/", {**form, "region": PROVINCE_CODE, "valid_from": "2028-01-01"})
+    assert not Standard.objects.filter(item=ELDERLY, valid_from=date(2028, 1, 1)).exists()
+    clerk = page_client(make_user(Role.TOWNSHIP_CLERK, YISUHE_TOWN))
+    assert 'id="standard-form"' not in clerk.get(f"/catalog/{ELDERLY}/").content.decode()
+    clerk.post(f"/catalog/{ELDERLY}/standards/", {**form, "region": YISUHE_TOWN, "valid_from": "2028-01-01"})
+    assert not Standard.objects.filter(item=ELDERLY, valid_from=date(2028, 1, 1)).exists()
