@@ -254,6 +254,8 @@ def standard_problems(entry: StandardInput, *, actor) -> list[tuple[str, str, st
         problems.append(("amount", "not_positive", _("The amount must be more than zero.")))
     if not entry.document.strip():
         problems.append(("document", "required", _("Give the document number (文号) that sets the standard.")))
+    elif len(entry.document.strip()) > 200:
+        problems.append(("document", "too_long", _("The document number is longer than 200 characters.")))
     if problems:
         return problems
     for other in _overlapping(entry):
@@ -315,20 +317,3 @@ def standard_create(*, actor, entry: StandardInput) -> Standard:
             field, code, message = problems[0]
             raise (Conflict(message, field=field) if code == "overlap" else ValidationFailed(message, field=field))
         return standard_write(entry, actor=actor)
-
-
-def standard_end(*, actor, standard_id: int, valid_to: date, document: str) -> Standard:
-    """End a standard on a date (inclusive); the row's earlier days are kept as they were."""
-    with transaction.atomic():
-        standard = Standard.objects.select_for_update().select_related("item", "region").filter(
-            pk=standard_id).first()
-        if standard is None:
-            raise NotFound(_("No such standard."))
-        action_check(actor, "standard.edit", region_code=standard.region_id, department=standard.item.department)
-        if valid_to < standard.valid_from:
-            raise ValidationFailed(_("The end date is before the start date."), field="valid_to")
-        standard.valid_to = valid_to
-        standard.save(update_fields=["valid_to"])
-        audit_record(actor=actor, action="standard.end", obj=standard, region_code=standard.region_id,
-                     item=standard.item_id, valid_to=valid_to.isoformat(), document=document)
-        return standard
