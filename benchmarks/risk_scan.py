@@ -113,8 +113,10 @@ def history_build(cursor, tables: dict[str, str], *, payments: int, roster_lines
         lines.append(pd.DataFrame({"person_id": who + 1, "item_id": item, "period": period, "rate_fen": rate,
                                    "quantity_milli": quantity}))
     line = pd.concat(lines, ignore_index=True)
-    line["amount_fen"] = (line["quantity_milli"] * line["rate_fen"] + 500) // 1000  # half up, as the import
     line["village_id"] = village[line["person_id"] - 1]
+    # 湘潭县 pays its own 高龄津贴 standard (100.00 a month from 2024, catalog.toml); the rest of 湘潭市 the province's.
+    line.loc[(line["item_id"] == ELDERLY) & line["village_id"].str.startswith("430321"), "rate_fen"] = 10_000
+    line["amount_fen"] = (line["quantity_milli"] * line["rate_fen"] + 500) // 1000  # half up, as the import
     line["township"] = line["village_id"].str[:9] + "000"
     line = line.sort_values(["item_id", "period", "township", "person_id"], ignore_index=True)
     keys = line[["item_id", "period", "township"]].drop_duplicates(ignore_index=True)

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
-from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin
-from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, TreasurySettings, User
+from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin, StandardAdmin
+from disbursement.models import (ApiToken, CatalogRelease, Category, Item, RuleSetting, Standard, TreasurySettings,
+                                 User)
 from disbursement.risk.admin import RuleSettingAdmin
 from disbursement.treasury.admin import TreasurySettingsAdmin
 
@@ -15,5 +16,6 @@ admin.site.register(ApiToken, ApiTokenAdmin)
 admin.site.register(Category, CategoryAdmin)
 admin.site.register(Item, ItemAdmin)
 admin.site.register(CatalogRelease, CatalogReleaseAdmin)
+admin.site.register(Standard, StandardAdmin)
 admin.site.register(RuleSetting, RuleSettingAdmin)
 admin.site.register(TreasurySettings, TreasurySettingsAdmin)

@@ -4,7 +4,7 @@ from disbursement.accounts.models import ApiToken, User
 from disbursement.alerts.models import Alert, AlertEvent, AlertSubject, InboxEntry
 from disbursement.audit.models import AuditEvent
 from disbursement.budget.models import Indicator, LedgerEntry
-from disbursement.catalog.models import CatalogRelease, Category, Item
+from disbursement.catalog.models import CatalogRelease, Category, Item, Standard
 from disbursement.complaints.models import Complaint  # noqa: F401
 from disbursement.notifications.models import Notice
 from disbursement.payments.models import BankFile, Payment
@@ -37,6 +37,6 @@ __all__ = [
     "LandContract", "Person", "Roster", "RosterLine", "User", "VillageCadre", "Indicator", "LedgerEntry",
     "BankFile", "Payment", "RosterApproval",
     "Notice", "Alert", "AlertEvent", "AlertSubject", "InboxEntry", "Enterprise", "HouseholdMove", "PayrollRecord",
-    "Pension", "Vehicle", "RuleSetting", "FactsRefresh", "PaymentFact", "ReachFact", "RegisterFact",
+    "Pension", "Vehicle", "RuleSetting", "Standard", "FactsRefresh", "PaymentFact", "ReachFact", "RegisterFact",
     "ScheduledTransfer", "TreasuryImport", "TreasuryLevel", "TreasurySettings", "TreasuryStatement",
 ]

@@ -1,15 +1,24 @@
 """Staff pages. Each view parses the request, calls one selector or service, and renders."""
 
+from datetime import date
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from disbursement.accounts import selectors as account_selectors
+from disbursement.accounts.permissions import action_allowed
 from disbursement.accounts.roles import Role
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.catalog import selectors as catalog_selectors
-from disbursement.errors import NotFound
+from disbursement.catalog.models import Item
+from disbursement.catalog.standards import StandardInput, band_label, standard_create, standard_label
+from disbursement.errors import DomainError, NotFound
+from disbursement.money import yuan_to_fen
 from disbursement.payments.selectors import payments_stopped
 from geo import selectors as geo_selectors
 from geo.models import Region
@@ -65,6 +74,53 @@ def region_detail(request, code: str):
             "children": geo_selectors.region_children(code=code),
         },
     )
+
+
+@login_required
+def item_detail(request, code: str):
+    """One item with its standards by region and date (the figures rosters are checked against)."""
+    try:
+        item = catalog_selectors.item_get(code=code)
+    except Item.DoesNotExist:
+        raise Http404 from None
+    today = timezone.localdate()
+    standards = list(catalog_selectors.item_standards(code=item.code))
+    for standard in standards:
+        standard.in_force = standard.valid_from <= today and (standard.valid_to is None or standard.valid_to >= today)
+        standard.band_text = band_label(standard.band) if standard.band else ""
+    can_edit = bool(request.user.region_id) and action_allowed(
+        request.user, "standard.edit", region_code=request.user.region_id, department=item.department)
+    return render(request, "disbursement/item_detail.html", {"item": item, "standards": standards, "today": today,
+                                                             "can_edit": can_edit})
+
+
+@login_required
+def item_standard_add(request, code: str):
+    """The item page's form: a new standard from its date, set by whoever decides it there (catalog.standards)."""
+    if request.method != "POST":
+        return redirect("item-detail", code=code)
+    form = request.POST
+    try:
+        valid_from = date.fromisoformat(form.get("valid_from", ""))
+        valid_to = date.fromisoformat(form["valid_to"]) if form.get("valid_to") else None
+    except ValueError:
+        messages.error(request, _("Write the date as YYYY-MM-DD."))
+        return redirect("item-detail", code=code)
+    try:
+        amount_fen = yuan_to_fen(form.get("amount", ""))
+    except ValueError:
+        messages.error(request, _("Not an amount in yuan with at most two decimals."))
+        return redirect("item-detail", code=code)
+    entry = StandardInput(item_code=code, region_code=form.get("region", "").strip()[:12], valid_from=valid_from,
+                          valid_to=valid_to, amount_fen=amount_fen, band=form.get("band", "")[:20],
+                          document=form.get("document", "")[:200])
+    try:
+        standard = standard_create(actor=request.user, entry=entry)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Standard set: %(standard)s.") % {"standard": standard_label(standard)})
+    return redirect("item-detail", code=code)
 
 
 @login_required

@@ -79,6 +79,11 @@ RULES: dict[str, Rule] = {
     # Township clerks do not, since complaints are often about the township's own handling.
     "complaint.answer": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                              _("Only supervisors and county finance or department staff answer complaints.")),
+    # Standards are decided where they apply: the province's by its administrator, a county's (and its townships')
+    # by county finance and the item's county department. Reach is the user's subtree.
+    "standard.edit": Rule(frozenset({_FINANCE, _DEPARTMENT, Role.PROVINCE_ADMIN}),
+                          _("Only the provincial administrator, county finance and the item's county department "
+                            "set standards."), own_department=True, superuser=True),
     "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                            _("Only supervisors and county finance or department staff see complaints."),
                            superuser=True),

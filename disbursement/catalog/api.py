@@ -1,8 +1,12 @@
+from datetime import date
+
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from disbursement.catalog import selectors
 from disbursement.catalog.models import Department, Frequency, Unit
+from disbursement.catalog.standards import standard_label, standards_in_force
 from disbursement.money import fen_to_yuan
 
 router = Router(tags=["catalog"])
@@ -35,6 +39,9 @@ class ItemOut(Schema):
     publicity_days: int
     eligibility: list[dict]
     is_active: bool
+    card_paid: bool = Field(description="false: paid to an insurer, school, hospital or bank; takes no rosters")
+    scope_reason: str
+    source: str = Field(description="public source of the figure, or 'representative'")
     catalog_version: str
 
     @staticmethod
@@ -81,3 +88,34 @@ def item_list(request, filters: Query[ItemFilter]):
 @router.get("/items/{code}", response=ItemOut, auth=None, summary="One subsidy item")
 def item_detail(request, code: str):
     return selectors.item_get(code=code)
+
+
+class StandardOut(Schema):
+    region_code: str
+    region_name: str
+    region_level: str
+    valid_from: date
+    valid_to: date | None = Field(None, description="inclusive; null while in force")
+    amount_yuan: str = Field(description="per unit per payment, yuan with two decimals")
+    band: str = Field(description="'' for everyone, age:80-89, age:100+ or grade:1")
+    document: str
+    applies: bool = Field(description="true for the most specific region's rows: the ones a roster is checked against")
+    label: str
+
+
+class StandardQuery(Schema):
+    region: str = Field("430000000000", pattern=r"^[0-9]{12}$", description="12-digit region code (default Hunan)")
+    on: date | None = Field(None, description="the date (default today, Asia/Shanghai)")
+
+
+@router.get("/items/{code}/standards", response=list[StandardOut], auth=None,
+            summary="The standards of an item in force in a region on a date, most specific region first")
+def item_standards(request, code: str, query: Query[StandardQuery]):
+    """Public reference data, like the rest of the catalog: standards are published policy."""
+    item = selectors.item_get(code=code)
+    region = selectors.region_get(code=query.region)
+    rows = standards_in_force(item, region.code, query.on or timezone.localdate())
+    return [{"region_code": s.region_id, "region_name": s.region.name, "region_level": s.region.level,
+             "valid_from": s.valid_from, "valid_to": s.valid_to, "amount_yuan": fen_to_yuan(s.amount_fen),
+             "band": s.band, "document": s.document, "applies": s.region_id == rows[0].region_id,
+             "label": standard_label(s)} for s in rows]

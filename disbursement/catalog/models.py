@@ -81,6 +81,11 @@ class Item(models.Model):
     )
     eligibility = models.JSONField(_("eligibility rules"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Items paid to an insurer, a school, a hospital or a bank stay in the catalog for reference but are not paid
+    # through the one-card system: rosters for them are refused.
+    card_paid = models.BooleanField(_("paid onto the card"), default=True)
+    scope_reason = models.CharField(_("why not paid onto the card"), max_length=300, blank=True)
+    source = models.CharField(_("source of the figure"), max_length=500, default="representative")
     catalog_version = models.CharField(_("catalog version"), max_length=20)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -132,3 +137,42 @@ class CatalogRelease(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+
+class Standard(models.Model):
+    """An item's amount per unit per payment in one region for a span of dates, optionally for one attribute band.
+
+    The most specific region wins (township → county → city → province); `valid_to` is inclusive and empty while
+    in force. Bands: "" (everyone), "age:80-89" / "age:100+" (whole years on the period's last day, from the ID
+    number's birth date), "grade:1" (a grade the roster does not carry: any band's amount is accepted).
+    Rows are never edited in place once a roster may have been checked against them: a change is a new row
+    from its effective date, and the old one is closed the day before (see catalog.standards)."""
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="standards")
+    region = models.ForeignKey("geo.Region", verbose_name=_("region"), on_delete=models.PROTECT,
+                               related_name="+")
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to (inclusive)"), null=True, blank=True)
+    amount_fen = models.BigIntegerField(_("amount (fen)"), help_text=_("Amount per unit per payment, in fen."))
+    band = models.CharField(_("band"), max_length=20, blank=True)
+    document = models.CharField(_("document number"), max_length=200)
+    from_catalog = models.BooleanField(_("from the catalog file"), default=False)
+    created_by = models.ForeignKey("disbursement.User", verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("standard")
+        verbose_name_plural = _("standards")
+        ordering = ["item", "region", "band", "valid_from"]
+        indexes = [models.Index(fields=["item", "region", "valid_from"], name="standard_item_region_from")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="standard_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="standard_from_not_after_to",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.region_id} {self.band or '*'} {self.valid_from}"

@@ -1,6 +1,7 @@
 from django.db.models import Q, QuerySet
 
-from disbursement.catalog.models import Category, Item
+from disbursement.catalog.models import Category, Item, Standard
+from geo.models import Region
 
 
 def category_list() -> QuerySet[Category]:
@@ -34,3 +35,13 @@ def item_list(
 
 def item_get(*, code: str) -> Item:
     return Item.objects.select_related("category").get(code=code)
+
+
+def region_get(*, code: str) -> Region:
+    return Region.objects.get(code=code)
+
+
+def item_standards(*, code: str) -> QuerySet[Standard]:
+    """Every standard of the item, by region code (province first) and date: the item page's table."""
+    return Standard.objects.filter(item_id=code).select_related("region", "item", "created_by").order_by(
+        "region_id", "band", "valid_from")

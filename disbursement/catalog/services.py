@@ -2,12 +2,15 @@
 
 import hashlib
 import tomllib
+from datetime import date
 from pathlib import Path
 
 from django.db import transaction
 
 from disbursement.catalog.eligibility import eligibility_validate
-from disbursement.catalog.models import CatalogRelease, Category, Department, Frequency, Item, Unit
+from disbursement.catalog.models import CatalogRelease, Category, Department, Frequency, Item, Standard, Unit
+from disbursement.catalog.standards import band_parse, bands_overlap
+from geo.models import Region, RegionLevel
 
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.toml"
 _SHARES = ("central", "provincial", "city", "county")
@@ -15,6 +18,47 @@ _SHARES = ("central", "provincial", "city", "county")
 
 class CatalogFileError(ValueError):
     """The catalog file is malformed; the message names the item and the field."""
+
+
+def _standards_from(entry: dict, *, effective_from: date, document: str) -> list[Standard]:
+    """The item's standards: its `standards` list when it has one (regional or dated figures), else one provincial
+    row of standard_fen from the catalog's effective date. Regions are checked against the tree at load time."""
+    code = entry.get("code", "?")
+
+    def fail(why: str) -> None:
+        raise CatalogFileError(f"item {code}, standards: {why}")
+
+    listed = entry.get("standards")
+    if listed is None:
+        if entry.get("standard_fen") is None:
+            return []
+        return [Standard(item_id=code, region_id=PROVINCE, valid_from=effective_from, amount_fen=entry["standard_fen"],
+                         document=document, from_catalog=True)]
+    rows = []
+    for each in listed:
+        if not isinstance(each, dict) or not {"region", "from", "amount_fen", "document"} <= set(each):
+            fail("each needs region, from, amount_fen and document")
+        amount, start, end = each["amount_fen"], each["from"], each.get("to")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            fail("amount_fen must be a positive whole number of fen")
+        if not isinstance(start, date) or (end is not None and (not isinstance(end, date) or end < start)):
+            fail("from and to are dates (to optional, not before from)")
+        try:
+            band_parse(each.get("band", ""))
+        except ValueError:
+            fail(f"band {each.get('band')!r} is not age:80-89, age:100+ or grade:1")
+        rows.append(Standard(item_id=code, region_id=str(each["region"]), valid_from=start, valid_to=end,
+                             amount_fen=amount, band=each.get("band", ""), document=each["document"],
+                             from_catalog=True))
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            if (a.region_id == b.region_id and bands_overlap(a.band, b.band)
+                    and a.valid_from <= (b.valid_to or date.max) and b.valid_from <= (a.valid_to or date.max)):
+                fail(f"two standards of region {a.region_id} overlap from {max(a.valid_from, b.valid_from)}")
+    return rows
+
+
+PROVINCE = "430000000000"
 
 
 def _item_from(entry: dict, *, version: str, categories: set[str]) -> Item:
@@ -49,6 +93,11 @@ def _item_from(entry: dict, *, version: str, categories: set[str]) -> Item:
     problems = eligibility_validate(entry.get("eligibility", []))
     if problems:
         fail("eligibility", "; ".join(problems))
+    card_paid = entry.get("card_paid", True)
+    if not isinstance(card_paid, bool):
+        fail("card_paid", "must be true or false")
+    if not card_paid and not entry.get("scope_reason"):
+        fail("scope_reason", "say why an item is not paid onto the card")
     return Item(
         code=code,
         category_id=entry["category"],
@@ -66,11 +115,19 @@ def _item_from(entry: dict, *, version: str, categories: set[str]) -> Item:
         publicity_days=days,
         eligibility=entry.get("eligibility", []),
         is_active=True,
+        card_paid=card_paid,
+        scope_reason=entry.get("scope_reason", ""),
+        source=entry.get("source", "representative"),
         catalog_version=version,
     )
 
 
 def catalog_read(path: Path = CATALOG_FILE) -> tuple[str, list[Category], list[Item], str]:
+    version, categories, items, _standards, checksum = catalog_read_all(path)
+    return version, categories, items, checksum
+
+
+def catalog_read_all(path: Path = CATALOG_FILE) -> tuple[str, list[Category], list[Item], list[Standard], str]:
     raw = path.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
@@ -84,19 +141,27 @@ def catalog_read(path: Path = CATALOG_FILE) -> tuple[str, list[Category], list[I
     if len(category_codes) != len(categories):
         raise CatalogFileError(f"{path.name}: a category code appears twice")
     items = [_item_from(entry, version=version, categories=category_codes) for entry in data.get("items", [])]
+    effective_from = data.get("effective_from", date(int(version[:4]), 1, 1) if version[:4].isdigit() else None)
+    if not isinstance(effective_from, date):
+        raise CatalogFileError(f"{path.name}: effective_from must be a date (the day the catalog's standards apply)")
+    document = f"{data.get('title', 'catalog')} {version}"
+    standards = [s for entry in data.get("items", [])
+                 for s in _standards_from(entry, effective_from=effective_from, document=document)]
     for field in ("code", "name"):
         values = [getattr(item, field) for item in items]
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
             raise CatalogFileError(f"{path.name}: item {field} repeated: {', '.join(repeated)}")
-    return version, categories, items, hashlib.sha256(raw).hexdigest()
+    return version, categories, items, standards, hashlib.sha256(raw).hexdigest()
 
 
 @transaction.atomic
 def catalog_load(path: Path = CATALOG_FILE) -> dict[str, object]:
     """Load a catalog version. The same file content again changes nothing (and keeps admin edits);
-    a changed file updates every item it names and deactivates the items it no longer lists."""
-    version, categories, items, checksum = catalog_read(path)
+    a changed file updates every item it names and deactivates the items it no longer lists.
+    The catalog's own standards (from_catalog) are replaced by the file's; standards set since by the province,
+    counties or an import are kept."""
+    version, categories, items, standards, checksum = catalog_read_all(path)
     counts: dict[str, object] = {"version": version, "categories": len(categories), "items": len(items)}
     if CatalogRelease.objects.filter(checksum=checksum).exists():
         return {**counts, "status": "unchanged"}
@@ -105,6 +170,15 @@ def catalog_load(path: Path = CATALOG_FILE) -> dict[str, object]:
     )
     item_fields = [f.name for f in Item._meta.concrete_fields if f.name != "code"]
     Item.objects.bulk_create(items, update_conflicts=True, unique_fields=["code"], update_fields=item_fields)
+    regions = {s.region_id for s in standards}
+    known = set(Region.objects.filter(code__in=regions).exclude(level=RegionLevel.VILLAGE)
+                .values_list("code", flat=True))
+    if regions - known:
+        raise CatalogFileError(f"{path.name}: standards name unknown or village regions: "
+                               f"{', '.join(sorted(regions - known))}")
+    Standard.objects.filter(from_catalog=True).delete()
+    Standard.objects.bulk_create(standards)
+    counts["standards"] = len(standards)
     retired = Item.objects.exclude(code__in=[i.code for i in items]).filter(is_active=True).update(is_active=False)
     CatalogRelease.objects.create(version=version, checksum=checksum, categories=len(categories), items=len(items))
     return {**counts, "retired": retired, "status": "loaded"}

@@ -31,6 +31,7 @@ from disbursement import bulk, pii
 from disbursement.accounts.demo import DEMO_USERS
 from disbursement.accounts.roles import Role
 from disbursement.catalog.models import Frequency, Item
+from disbursement.catalog.standards import standards_for_rows
 from disbursement.errors import ValidationFailed
 from disbursement.registry.models import (
     Card,
@@ -760,6 +761,13 @@ def roster_frame(register: DemoRegister, plan: RosterPlan, item: Item, *, townsh
         raise ValueError(f"demo plan for {item.code} gives no rate for some rows")
     lines = lines.sort_values("person")
     persons = register.persons.loc[lines["person"]]
+    if item.standard_fen is not None:
+        # Fixed-amount items pay the standard in force for the township at the period's end (a county's own, a
+        # changed one), as the import checks it.
+        applying = standards_for_rows(item, township, period_end, pd.Series(persons["birth_date"].to_numpy()))
+        if applying.standards and not applying.choices:
+            resolved = applying.expected.to_numpy()
+            lines = lines.assign(rate_fen=np.where(pd.isna(resolved), lines["rate_fen"], resolved).astype(np.int64))
     cards = register.cards[register.cards["status"] == CardStatus.ACTIVE].set_index("person")
     quantity, rate = lines["quantity_milli"].astype(np.int64), lines["rate_fen"].astype(np.int64)
     amount = (quantity * rate + 500) // 1000

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from disbursement import bulk, pii
 from disbursement.catalog.models import Item
+from disbursement.catalog.standards import standard_label, standards_for_rows
 from disbursement.registry import validators
 from disbursement.registry.models import Card, DeathRecord, LandContract, Person, VillageCadre
 from disbursement.registry.tabular import TableError, alias_table, columns_canonical
@@ -50,7 +51,12 @@ MESSAGES = {
     "village.unknown_name": gettext_lazy("No village of this name in the roster's township."),
     "village.ambiguous_name": gettext_lazy("Several villages of the township have this name; give the village code."),
     "rate.required": gettext_lazy("This item has no fixed standard: give the rate of every row."),
-    "rate.mismatch": gettext_lazy("The rate differs from the item's standard."),
+    "rate.mismatch": gettext_lazy("The rate differs from the standard in force: %(standard)s."),
+    "rate.no_band": gettext_lazy("No band of the standard in force fits the person's age: %(standard)s."),
+    "rate.band_required": gettext_lazy(
+        "Give the rate: the standard depends on a grade the roster does not show (%(standard)s)."),
+    "rate.not_a_band": gettext_lazy("The rate is none of the amounts of the standard in force: %(standard)s."),
+    "rate.no_standard": gettext_lazy("The item has no standard in force in this township on %(date)s."),
     "amount.mismatch": gettext_lazy("The amount is not quantity × rate (to the fen)."),
     "phone.bad_format": gettext_lazy("Not a phone number (11-digit mobile or a landline with area code)."),
     "*.control_character": gettext_lazy(
@@ -176,12 +182,7 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
         rate = pd.DataFrame({"value": 0, "error": ""}, index=frame.index)
         given = pd.Series(False, index=frame.index)
         rate_error = rate["error"]
-    if item.standard_fen is not None:
-        errors.add(frame.index[given & (rate_error == "") & (rate["value"] != item.standard_fen)], "rate", "mismatch")
-        rate_fen = pd.Series(item.standard_fen, index=frame.index, dtype="int64")
-    else:
-        errors.add(frame.index[~given], "rate", "required")
-        rate_fen = rate["value"].where(given, 0).astype("int64")
+    rate_fen = _rates_check(item, township, period_end, rows["birth_date"], rate, given, rate_error, ids, errors)
     rows["quantity_milli"], rows["rate_fen"], rows["amount_fen"] = quantity["value"], rate_fen, amount["value"]
     numbers_ok = (quantity["error"] == "") & (amount["error"] == "") & (rate_error == "")
     # quantity is in thousandths: amount = round_half_up(quantity_milli × rate_fen / 1000), in integers.
@@ -220,6 +221,35 @@ def roster_check(frame: pd.DataFrame, *, item: Item, township: Region, period: s
     _register_check(rows, valid_id, valid_card, item, period, period_end, errors)
     progress("checking", len(frame))
     return CheckResult(errors=errors.frame(), rows=rows)
+
+
+def _rates_check(item: Item, township: Region, period_end: date, birth_dates, rate, given, rate_error, ids,
+                 errors: ErrorList) -> pd.Series:
+    """The rate of each row against the standard in force for the township on the period's last day (see
+    catalog.standards); errors name the standard used. Items set per case (no standard in force, a standard_rule)
+    take the rate column as given. Returns the rate in fen per row."""
+    index = birth_dates.index
+    given_rate = rate["value"].where(given, 0).astype("int64")
+    applying = standards_for_rows(item, township.code, period_end, birth_dates)
+    checked = given & (rate_error == "")
+    if not applying.standards:
+        if item.standard_fen is not None:  # a fixed-amount item with no standard on that date (e.g. before it)
+            errors.add(index, "rate", "no_standard", date=period_end.isoformat())
+        else:
+            errors.add(index[~given], "rate", "required")
+        return given_rate
+    if applying.choices:
+        errors.add(index[~given], "rate", "band_required", standard=applying.label)
+        errors.add(index[checked & ~rate["value"].isin(applying.choices)], "rate", "not_a_band",
+                   standard=applying.label)
+        return given_rate
+    known = applying.expected.notna()
+    expected = applying.expected.fillna(0).astype("int64")
+    errors.add(index[checked & known & (rate["value"] != expected)], "rate", "mismatch", standard=applying.label)
+    everyone = "; ".join(standard_label(s) for s in applying.standards)
+    errors.add(index[~known & (ids["error"] == "")], "rate", "no_band",
+               standard=pd.Series(everyone, index=index))
+    return expected.where(known, given_rate).astype("int64")
 
 
 def _controls_reject(frame: pd.DataFrame, errors: ErrorList) -> pd.DataFrame:

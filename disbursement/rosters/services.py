@@ -69,6 +69,9 @@ def roster_import_submit(*, actor, content: bytes | File, file_name: str, item_c
     item = Item.objects.filter(code=item_code, is_active=True).first()
     if item is None:
         raise ValidationFailed(_("No active subsidy item %(code)s.") % {"code": item_code}, field="item")
+    if not item.card_paid:
+        raise ValidationFailed(_("Item %(code)s is not paid through the one-card system (%(reason)s); it takes no "
+                                 "rosters.") % {"code": item.code, "reason": item.scope_reason}, field="item")
     township = Region.objects.filter(code=township_code, level=RegionLevel.TOWNSHIP).first()
     if township is None:
         raise ValidationFailed(_("No township %(code)s.") % {"code": township_code}, field="township")

@@ -16,6 +16,7 @@ PUBLIC = {
     ("get", "/api/v1/geo/regions"), ("get", "/api/v1/geo/regions/{code}"),
     ("get", "/api/v1/geo/regions/{code}/children"),
     ("get", "/api/v1/catalog/categories"), ("get", "/api/v1/catalog/items"), ("get", "/api/v1/catalog/items/{code}"),
+    ("get", "/api/v1/catalog/items/{code}/standards"),
     ("post", "/api/v1/public/lookup"), ("get", "/api/v1/public/feed"),
     ("post", "/api/v1/public/complaints"), ("post", "/api/v1/public/complaints/track"),
 }

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from disbursement.catalog.eligibility import eligibility_failures, eligibility_validate
-from disbursement.catalog.models import CatalogRelease, Category, Item
+from disbursement.catalog.models import CatalogRelease, Category, Item, Standard
 from disbursement.catalog.services import CATALOG_FILE, CatalogFileError, catalog_load, catalog_read
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,12 @@ def test_a_new_version_updates_items_and_retires_the_ones_it_drops(tmp_path):
     newer = tmp_path / "catalog.toml"
     newer.write_text(text[:block_start] + text[block_end:], encoding="utf-8")
     result = catalog_load(newer)
+    standards = result.pop("standards")
     assert result == {"version": "2023.2", "categories": 14, "items": 258, "retired": 1, "status": "loaded"}
     assert Item.objects.get(code="0101").is_active is False
+    # The catalog's own standards are replaced by the new file's: the dropped item has none left.
+    assert standards == Standard.objects.filter(from_catalog=True).count()
+    assert not Standard.objects.filter(item_id="0101").exists()
     assert Item.objects.filter(is_active=True, catalog_version="2023.2").count() == 258
 
 

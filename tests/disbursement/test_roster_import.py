@@ -201,8 +201,9 @@ def test_a_file_that_is_not_a_roster_gets_one_clear_sentence(content, file_name,
 def test_age_and_region_rules_of_the_item_are_applied():
     young = id_number(birth="19900101")
     old = id_number(birth="19400101")
-    rows = [roster_row("老人", old, card_number(), V1, rate="50.00", amount="50.00"),
-            roster_row("年轻人", young, card_number(), V1, rate="50.00", amount="50.00")]
+    # 湘潭县 sets its own 高龄津贴 standard (100.00 a month for 80–89, catalog.toml), above the province's 50.00.
+    rows = [roster_row("老人", old, card_number(), V1, rate="100.00", amount="100.00"),
+            roster_row("年轻人", young, card_number(), V1, rate="100.00", amount="100.00")]
     job = run_import(roster_csv(rows), item="0801", period="2026-11")  # 高龄津贴 80–89
     assert problems(job) == {(2, "eligibility", "age")}
     wetland = run_import(roster_csv(good_rows(1)), item="0217")  # 湿地生态效益补偿: Dongting cities only

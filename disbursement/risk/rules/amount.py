@@ -3,6 +3,7 @@ the patterns of invented amounts — round hundreds in a village (A4), first dig
 
 import numpy as np
 import pandas as pd
+from django.db import transaction
 
 from disbursement.alerts.models import Severity
 from disbursement.catalog.models import Item
@@ -22,6 +23,7 @@ from disbursement.risk.rules.queries import (
     scope_where,
     years_before,
 )
+from disbursement.risk.rules.standards import AGE, FLAT, roster_standards_stage
 from disbursement.risk.sql import frame, table
 from disbursement.rosters.models import Roster, RosterLine
 from geo.codes import PREFIX_LENGTHS
@@ -33,18 +35,37 @@ def _quantity(milli: int) -> str:
 
 
 def _against_standard(scope: Scope, *, above: bool, thresholds: dict) -> pd.DataFrame:
-    """Live lines of fixed-standard items whose amount is off quantity × the item's current standard
-    (rounded half up to the fen, as the import computes it) by more than the tolerance. After a standard
-    changes, `from_period` (e.g. "2026") keeps the periods paid under the old one out of the comparison."""
-    expected = "(l.quantity_milli * i.standard_fen + 500) / 1000"
-    off = f"l.amount_fen > {expected} + %s" if above else f"l.amount_fen < {expected} - %s"
+    """Live lines whose amount is off quantity × the standard that applies to them (the standard in force for
+    the roster's township on the period's last day, the person's age band where it has bands; rounded half up
+    to the fen, as the import computes it) by more than the tolerance. Where a grade band leaves several
+    amounts possible, above compares with the highest and below with the lowest. `from_period` (e.g. "2026")
+    keeps older periods out of the comparison."""
     where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
-    return frame(f"""
-        SELECT l.id AS line_id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.quantity_milli,
-               l.rate_fen, l.amount_fen, i.standard_fen, {expected} AS expected_fen
-        FROM {table(RosterLine)} l JOIN {table(Item)} i ON i.code = l.item_id
-        WHERE l.is_void = %s AND i.standard_fen IS NOT NULL AND {off} AND l.period >= %s{where}
-        ORDER BY l.id""", [False, int(thresholds["tolerance_fen"]), str(thresholds["from_period"] or ""), *params])
+    columns = ("l.id AS line_id, l.roster_id, l.row_number, l.village_id, l.item_id, l.period, l.quantity_milli, "
+               "l.rate_fen, l.amount_fen")
+    common = [False, str(thresholds["from_period"] or ""), *params, int(thresholds["tolerance_fen"])]
+
+    def off(standard: str) -> tuple[str, str]:
+        expected = f"(l.quantity_milli * {standard} + 500) / 1000"
+        return expected, (f"l.amount_fen > {expected} + %s" if above else f"l.amount_fen < {expected} - %s")
+
+    with transaction.atomic():
+        roster_standards_stage(scope)
+        expected, condition = off("s.high_fen" if above else "s.low_fen")
+        flat = frame(f"""
+            SELECT {columns}, {"s.high_fen" if above else "s.low_fen"} AS standard_fen, {expected} AS expected_fen
+            FROM {table(RosterLine)} l JOIN {FLAT} s ON s.roster_id = l.roster_id
+            WHERE l.is_void = %s AND l.period >= %s{where} AND {condition}""", common)
+        expected, condition = off("s.amount_fen")
+        banded = frame(f"""
+            SELECT {columns}, s.amount_fen AS standard_fen, {expected} AS expected_fen
+            FROM {table(RosterLine)} l JOIN {AGE} s ON s.roster_id = l.roster_id
+            JOIN {table(Person)} p ON p.id = l.person_id AND p.birth_date > s.born_after
+                                  AND p.birth_date <= s.born_until
+            WHERE l.is_void = %s AND l.period >= %s{where} AND {condition}""", common)
+    rows = pd.concat([part for part in (flat, banded) if len(part)], ignore_index=True) if len(flat) or len(
+        banded) else flat
+    return rows.sort_values("line_id").reset_index(drop=True)
 
 
 def _standard_findings(rows: pd.DataFrame, *, above: bool) -> list[Finding]:
@@ -59,7 +80,7 @@ def _standard_findings(rows: pd.DataFrame, *, above: bool) -> list[Finding]:
         }
         word, verb = ("超标准发放", "超出") if above else ("低于标准发放", "少发")
         summary = (f"{word}：{row.item_id} {row.period} 金额 {fen_to_yuan(row.amount_fen)} 元，"
-                   f"数量 {facts['quantity']} × 现行标准 {fen_to_yuan(row.standard_fen)} 元 = "
+                   f"数量 {facts['quantity']} × 适用标准 {fen_to_yuan(row.standard_fen)} 元 = "
                    f"{fen_to_yuan(row.expected_fen)} 元，{verb} {fen_to_yuan(gap)} 元")
         findings.append(Finding(subjects=(line_subject(row),), region_code=row.village_id, summary=summary,
                                 facts=facts, amount_fen=gap, item_code=row.item_id, period=row.period,
@@ -69,8 +90,8 @@ def _standard_findings(rows: pd.DataFrame, *, above: bool) -> list[Finding]:
 
 @rule
 class AboveStandard(Rule):
-    """The import refuses a rate other than a fixed standard, so this catches history and standards that changed
-    after the roster was made: the line is compared with the item's current standard."""
+    """The import refuses a rate other than the standard in force, so this catches history and standards set
+    afterwards for the roster's dates: the line is compared with the standard that applies to it now."""
 
     code = "A1"
     name = "超标准发放"

@@ -7,6 +7,7 @@ blind index to group them by.
 """
 
 import pandas as pd
+from django.db import transaction
 
 from disbursement.alerts.models import Severity
 from disbursement.catalog.models import Unit
@@ -22,6 +23,7 @@ from disbursement.risk.rules._common import (
     scope_where,
     yuan,
 )
+from disbursement.risk.rules.standards import FLAT, roster_standards_stage
 from disbursement.risk.sql import frame
 
 
@@ -209,15 +211,18 @@ class UnusuallyLargePayment(Rule):
         multiple, absolute = int(thresholds["standard_multiple"]), int(thresholds["absolute_fen"])
         where, params = scope_where(scope, village="l.village_id", roster="l.roster_id")
         units = ", ".join(["%s"] * len(PER_CASE_UNITS))
-        rows = frame(f"""
-            SELECT l.id, l.roster_id, l.row_number, l.person_id, l.village_id, l.amount_fen, l.item_id, l.period,
-                   i.standard_fen, pe.id_masked
-            FROM {T['line']} l
-            JOIN {T['item']} i ON i.code = l.item_id
-            JOIN {T['person']} pe ON pe.id = l.person_id
-            WHERE NOT l.is_void AND (l.amount_fen > %s OR (i.standard_fen IS NOT NULL AND i.unit IN ({units})
-                                                        AND l.amount_fen > i.standard_fen * %s)){where}""",
-                     [absolute, *PER_CASE_UNITS, multiple, *params])
+        with transaction.atomic():
+            roster_standards_stage(scope)
+            rows = frame(f"""
+                SELECT l.id, l.roster_id, l.row_number, l.person_id, l.village_id, l.amount_fen, l.item_id, l.period,
+                       s.top_fen AS standard_fen, pe.id_masked
+                FROM {T['line']} l
+                JOIN {T['item']} i ON i.code = l.item_id
+                JOIN {T['person']} pe ON pe.id = l.person_id
+                LEFT JOIN {FLAT} s ON s.roster_id = l.roster_id
+                WHERE NOT l.is_void AND (l.amount_fen > %s OR (s.top_fen IS NOT NULL AND i.unit IN ({units})
+                                                            AND l.amount_fen > s.top_fen * %s)){where}""",
+                         [absolute, *PER_CASE_UNITS, multiple, *params])
         findings = []
         for r in rows.itertuples(index=False):
             standard = None if pd.isna(r.standard_fen) else int(r.standard_fen)
