@@ -57,7 +57,9 @@ class OneCardAPI(NinjaAPI):
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
+                # Ninja keys an endpoint's own statuses by int; JSON keys are text, so "422" and 422 would be
+                # one key twice in the document (Swagger UI refuses it).
+                responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
                 for status, description in ERROR_STATUSES.items():
                     if status == "401" and not operation.get("security"):
                         continue
