@@ -78,6 +78,9 @@ RULES: dict[str, Rule] = {
     "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                            _("Only supervisors and county finance or department staff see complaints."),
                            superuser=True),
+    # Transfers the level above has scheduled to a county count in its treasury forecast: entered by the province.
+    "treasury.schedule": Rule(frozenset({Role.PROVINCE_ADMIN}),
+                              _("Only the provincial administrator enters scheduled transfers."), superuser=True),
 }
 
 

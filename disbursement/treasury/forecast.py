@@ -35,7 +35,7 @@ from disbursement.bulk import rows_fetch
 from disbursement.catalog.models import Category, Item
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.rosters.models import Roster, RosterStatus
-from disbursement.treasury.models import ScheduledTransfer, TreasuryStatement
+from disbursement.treasury.models import ScheduledTransfer, TreasuryBand, TreasuryStatement
 from disbursement.treasury.selectors import band_for, latest_levels, treasury_settings
 from geo import codes
 from geo.models import Region
@@ -265,6 +265,14 @@ class Outlook:
     warning_below: Decimal
     warns: bool  # the roster would push the county below the warning threshold
     forecast: Forecast
+
+    @property
+    def band_label(self) -> str:
+        return str(TreasuryBand(self.band).label)
+
+    @property
+    def band_after_label(self) -> str:
+        return str(TreasuryBand(self.band_after).label)
 
 
 def approval_outlook(roster) -> Outlook | None:
