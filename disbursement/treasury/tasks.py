@@ -1,3 +1,5 @@
+"""Treasury tasks. Thin: they take region codes and call services."""
+
 from celery import shared_task
 
 from disbursement.treasury.alerting import treasury_alerts_refresh
@@ -7,4 +9,12 @@ from disbursement.treasury.alerting import treasury_alerts_refresh
 def treasury_refresh_alerts(region_codes: list[str] | None = None) -> None:
     """Raise, refresh and close the treasury alerts of these regions (all when None): after a statement import
     for the regions it touched, and daily for all. Idempotent, so a repeat is harmless."""
+    treasury_alerts_refresh(region_codes)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def treasury_after_import(region_codes: list[str]) -> None:
+    """Queued (on commit) after statements were imported and their levels recomputed: the alerts that follow
+    from the new levels (bands entered, idle spells, forecast gaps, reconciliation). Kept apart so the import's
+    answer never waits for, or fails with, the alerts."""
     treasury_alerts_refresh(region_codes)
