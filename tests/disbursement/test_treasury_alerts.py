@@ -215,3 +215,13 @@ def test_statements_imported_through_the_treasury_import_raise_the_warning(make_
     [alert] = alerts("TR1")
     assert alert.evidence["since"] == first.isoformat() and alert.evidence["level"] == "0.1667"
     assert InboxEntry.objects.filter(alert=alert, user=finance).exists()
+
+
+def test_treasury_alert_page_shows_the_evidence_to_the_city_and_hides_it_from_another_county(make_user,
+                                                                                           page_client):
+    levels_write(XIANGTAN_COUNTY, D0, "NW")
+    treasury_alerts_refresh([XIANGTAN_COUNTY], as_of=day(1))
+    [alert] = alerts("TR1")
+    page = page_client(make_user(Role.SUPERVISOR, XIANGTAN_CITY)).get(f"/alerts/{alert.id}/")
+    assert page.status_code == 200 and "期末库款 6,000.00 元" in page.content.decode()
+    assert page_client(make_user(Role.COUNTY_FINANCE, SHAOSHAN_CITY)).get(f"/alerts/{alert.id}/").status_code == 404
