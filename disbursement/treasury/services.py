@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import io
 import logging
+import time
 from dataclasses import dataclass, field
 from functools import partial, update_wrapper
 
@@ -57,6 +58,7 @@ class StatementImportResult:
     unchanged: int = 0
     region_codes: list[str] = field(default_factory=list)
     import_id: int | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # by phase, for the benchmark
 
     def as_json(self) -> dict:
         return {"status": self.status, "rows": self.rows, "errors": self.errors, "error_count": self.error_count,
@@ -86,19 +88,23 @@ def statements_import(*, actor, content: bytes, file_name: str) -> StatementImpo
     Locks: the file's Region rows, FOR NO KEY UPDATE, in code order; then the audit chain.
     """
     action_check(actor, "treasury.import", check_region=False)
+    clock = _Clock()
     try:
         frame = table_read(content)
     except TableError as exc:
         return _rejected(0, [{"row": None, "field": None, "code": "file", "message": str(exc)}])
     total = len(frame)
+    clock.lap("read")
     today = timezone.localdate()
     try:
         rows, errors = statements_read(frame, actor=actor, today=today)
     except TableError as exc:
         return _rejected(total, [{"row": None, "field": None, "code": "missing_column", "message": str(exc)}])
+    clock.lap("check")
     try:
         with transaction.atomic():
-            outcome = _statements_store(rows, errors, actor=actor, file_name=file_name, content=content)
+            outcome = _statements_store(rows, errors, actor=actor, file_name=file_name, content=content,
+                                        clock=clock)
     except _Rejected as rejected:
         found = rejected.errors
         return _rejected(total, [{"row": int(r.row), "field": r.field, "code": r.code, "message": r.message}
@@ -107,8 +113,21 @@ def statements_import(*, actor, content: bytes, file_name: str) -> StatementImpo
     except IntegrityError:
         raise Conflict(_("Another import of these treasuries was accepted while this file was being checked; "
                          "upload it again.")) from None
+    clock.lap("commit")
     outcome.rows = total
+    outcome.seconds = clock.laps
     return outcome
+
+
+class _Clock:
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self.last, 3)
+        self.last = now
 
 
 def _rejected(total: int, errors: list[dict], *, error_count: int | None = None,
@@ -122,7 +141,8 @@ def _rejected(total: int, errors: list[dict], *, error_count: int | None = None,
     return StatementImportResult(status="rejected", rows=total, errors=errors, error_count=count, message=message)
 
 
-def _statements_store(rows: pd.DataFrame, errors, *, actor, file_name: str, content: bytes) -> StatementImportResult:
+def _statements_store(rows: pd.DataFrame, errors, *, actor, file_name: str, content: bytes,
+                      clock: "_Clock") -> StatementImportResult:
     usable = rows[rows["usable"]]
     codes = sorted(usable["region_id"].unique().tolist())
     # Imports of one treasury take turns: both would read the same neighbours and both write.
@@ -150,6 +170,7 @@ def _statements_store(rows: pd.DataFrame, errors, *, actor, file_name: str, cont
     found = errors.frame()
     if len(found):
         raise _Rejected(found)
+    clock.lap("link")
 
     new = merged.loc[~again]
     corrected = merged.loc[again & ~same]
@@ -163,6 +184,7 @@ def _statements_store(rows: pd.DataFrame, errors, *, actor, file_name: str, cont
             bulk.table_copy(cursor, TreasuryStatement._meta.db_table, _table_frame(new, job.pk, now))
         if len(corrected):
             _corrections_write(cursor, _table_frame(corrected, job.pk, now))
+    clock.lap("write")
     if len(new) + len(corrected):
         bulk.tables_analyze(TreasuryStatement)
         changed = pd.concat([new, corrected])
@@ -172,6 +194,7 @@ def _statements_store(rows: pd.DataFrame, errors, *, actor, file_name: str, cont
         _after_commit(touched)
     else:
         touched = []
+    clock.lap("levels")
     replaced_rows = TreasuryStatement.objects.in_bulk([int(pk) for pk in corrected["stored_id"]])
     for record in corrected.itertuples(index=False):
         audit_record(actor=actor, action="treasury.statement.correct", obj=replaced_rows[int(record.stored_id)],
