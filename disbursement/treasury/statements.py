@@ -101,19 +101,21 @@ def _message(field: str, code: str) -> str:
 
 def amounts(raw: pd.Series, *, required: bool = True) -> pd.DataFrame:
     """Yuan text to integer fen, whole columns at a time; zero is an amount here. Columns: value (int64, 0 on
-    error or empty), empty (bool), error (code or ""). Errors in order: required, not_a_number,
-    too_many_decimals, negative, too_large. No float: integer and fraction digits are parsed apart.
+    error or empty), empty (bool), code (0, or 1 + the index in AMOUNT_ERRORS: required, not_a_number,
+    too_many_decimals, negative, too_large, the first that fails). No float: digits are parsed as integers.
 
-    What a treasury system exports ("1234.56", "0") takes a fast path in pyarrow (pad to two decimals, drop the
-    point, cast); everything else (thousands separators, a minus sign, junk) the general path, row subset only."""
+    What a treasury system exports ("1234.56", "0") takes a fast path in pyarrow (drop the point, cast, scale by
+    the decimals written); the rest (thousands separators, a minus sign, junk) the general path, on those rows."""
     text = raw.astype("str").fillna("").str.strip()
     arrow = pa.array(text.array)
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks()
     plain = pc.match_substring_regex(arrow, _PLAIN).to_numpy(zero_copy_only=False)
-    padded = pc.replace_substring_regex(pc.if_else(plain, arrow, "0"), r"^([0-9]+)$", r"\1.00")
-    padded = pc.replace_substring_regex(padded, r"^([0-9]+)\.([0-9])$", r"\1.\20")
-    value = pc.cast(pc.replace_substring(padded, ".", ""), pa.int64()).to_numpy()
+    cells = pc.if_else(plain, arrow, "0")
+    point = pc.find_substring(cells, ".").to_numpy()
+    decimals = np.where(point >= 0, pc.utf8_length(cells).to_numpy() - point - 1, 0)
+    digits = pc.cast(pc.replace_substring(cells, ".", ""), pa.int64()).to_numpy()
+    value = digits * np.array([100, 10, 1], dtype=np.int64)[decimals]
     codes = np.zeros(len(text), dtype=np.int8)
     empty = (text == "").to_numpy(dtype=bool)
     codes[empty & required] = 1
@@ -121,9 +123,7 @@ def amounts(raw: pd.Series, *, required: bool = True) -> pd.DataFrame:
     if other.any():
         value = value.copy()
         value[other], codes[other] = _amounts_general(text[other])
-    labels = np.array(("", *AMOUNT_ERRORS), dtype=object)[codes]
-    return pd.DataFrame({"value": np.where(codes == 0, value, 0), "empty": empty, "error": labels},
-                        index=raw.index)
+    return pd.DataFrame({"value": np.where(codes == 0, value, 0), "empty": empty, "code": codes}, index=raw.index)
 
 
 def _amounts_general(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -188,8 +188,11 @@ def statements_read(frame: pd.DataFrame, *, actor, today: datetime.date) -> tupl
             values[name], given[name] = np.zeros(len(frame), dtype=np.int64), np.zeros(len(frame), dtype=bool)
             continue
         parsed_amount = amounts(frame[name], required=name in AMOUNT_COLUMNS)
-        errors.add_codes(name, parsed_amount["error"])
-        ok = (parsed_amount["error"] == "").to_numpy(dtype=bool)
+        code = parsed_amount["code"].to_numpy()
+        ok = code == 0
+        if not ok.all():
+            for number, error in enumerate(AMOUNT_ERRORS, start=1):
+                errors.add(frame.index[code == number], name, error)
         if name in AMOUNT_COLUMNS:
             amounts_ok &= ok
         values[name] = parsed_amount["value"].to_numpy(dtype=np.int64)
@@ -245,17 +248,20 @@ def statements_link(rows: pd.DataFrame, stored: pd.DataFrame, errors: ErrorList)
     jump = pair & ~gap & (after["opening"].to_numpy(dtype=np.int64) != before["closing"].to_numpy(dtype=np.int64))
 
     def named(mask, row_of, field, code, **params):
+        if not mask.any():
+            return
         rows_index = pd.Index(row_of[mask].astype("int64"))
-        errors.add(rows_index, field, code, **{k: pd.Series(v[mask].to_numpy(), index=rows_index)
-                                               for k, v in params.items()})
+        values = {k: v[mask].map(fen_to_yuan) if k in ("opening", "closing") else v[mask] for k, v in params.items()}
+        errors.add(rows_index, field, code, **{k: pd.Series(v.to_numpy(), index=rows_index)
+                                               for k, v in values.items()})
 
     on_after = after["row"] >= 0
     named(gap & on_after, after["row"], "date", "gap", previous=before["day"], day=after["day"])
     named(gap & ~on_after, before["row"], "date", "gap_next", day=before["day"], next=after["day"])
-    named(jump & on_after, after["row"], "opening", "jump", opening=after["opening"].map(fen_to_yuan),
-          previous=before["day"], closing=before["closing"].map(fen_to_yuan))
-    named(jump & ~on_after, before["row"], "closing", "jump_next", closing=before["closing"].map(fen_to_yuan),
-          next=after["day"], opening=after["opening"].map(fen_to_yuan))
+    named(jump & on_after, after["row"], "opening", "jump", opening=after["opening"], previous=before["day"],
+          closing=before["closing"])
+    named(jump & ~on_after, before["row"], "closing", "jump_next", closing=before["closing"], next=after["day"],
+          opening=after["opening"])
 
 
 def _ordered(frame: pd.DataFrame) -> bool:
