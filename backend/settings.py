@@ -201,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
     # queue their county's rebuild as they commit); catches whatever a lost task missed.
     "supervision-facts-refresh": {"task": "disbursement.supervision.tasks.supervision_facts_refresh_all",
                                   "schedule": crontab(hour=2, minute=30)},
+    # Treasury alerts of every region from the stored levels, the forecast and our payments: keyed by episode,
+    # so a daily repeat only refreshes figures (and the forecast moves with the calendar).
+    "treasury-alerts": {"task": "disbursement.treasury.tasks.treasury_refresh_alerts", "schedule": 86400.0},
 }
 # Days an open alert of each severity may go without action before it escalates one level up.
 ALERT_OVERDUE_DAYS_HIGH = env_int("ALERT_OVERDUE_DAYS_HIGH", 3)
