@@ -78,6 +78,10 @@ RULES: dict[str, Rule] = {
     "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                            _("Only supervisors and county finance or department staff see complaints."),
                            superuser=True),
+    # Treasury cash (库款): supervisors of any level, county finance (its own county) and the province watch it.
+    "treasury.view": Rule(frozenset({Role.SUPERVISOR, _FINANCE, Role.PROVINCE_ADMIN}),
+                          _("Only supervisors, county finance and the provincial administrator watch treasury cash."),
+                          superuser=True),
 }
 
 
