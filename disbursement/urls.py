@@ -9,6 +9,7 @@ from disbursement.complaints import views as complaint_views
 from disbursement.payments import views as payment_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
+from disbursement.treasury import views as treasury_views
 
 urlpatterns = [
     path("login/", account_views.SignInView.as_view(), name="login"),
@@ -41,4 +42,10 @@ urlpatterns = [
     path("inbox/", alert_views.inbox, name="inbox"),
     path("registers/", registry_views.register_home, name="register-home"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
+    path("treasury/", treasury_views.month_table, name="treasury-months"),
+    path("treasury/export/", treasury_views.month_export, name="treasury-month-export"),
+    path("treasury/daily/", treasury_views.day_table, name="treasury-days"),
+    path("treasury/grid/", treasury_views.grid, name="treasury-grid"),
+    path("treasury/forecast/", treasury_views.forecast, name="treasury-forecast"),
+    path("treasury/regions/<str:code>/", treasury_views.region_detail, name="treasury-region"),
 ]

@@ -73,8 +73,9 @@ def month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-def _months_back(month: datetime.date, count: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 - count
+def month_shift(month: datetime.date, count: int) -> datetime.date:
+    """The first day of the month `count` months after (negative: before) `month`."""
+    index = month.year * 12 + month.month - 1 + count
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
@@ -308,19 +309,23 @@ def region_days(*, actor, code: str, start: datetime.date, end: datetime.date) -
             .order_by("day")]
 
 
+def region_latest_day(*, actor, code: str) -> datetime.date | None:
+    region = treasury_region(actor=actor, code=code)
+    return TreasuryStatement.objects.filter(region_id=region.code).aggregate(last=Max("day"))["last"]
+
+
 def region_month(*, actor, code: str, month: datetime.date | None = None) -> tuple[Region, datetime.date,
                                                                                   list[RegionDay]]:
     """The region, the month shown (default: its latest month with data) and that month's days."""
     region = treasury_region(actor=actor, code=code)
     if month is None:
-        last = TreasuryStatement.objects.filter(region_id=code).aggregate(last=Max("day"))["last"]
-        month = (last or timezone.localdate()).replace(day=1)
+        month = (region_latest_day(actor=actor, code=code) or timezone.localdate()).replace(day=1)
     return region, month, region_days(actor=actor, code=code, start=month, end=month_end(month))
 
 
 def level_history(*, region_code: str, month: datetime.date, months: int = HISTORY_MONTHS) -> list[tuple]:
     """(day, level) of the `months` months ending with `month`, for the history chart (region already in reach)."""
-    start = _months_back(month, months - 1)
+    start = month_shift(month, -(months - 1))
     return list(TreasuryLevel.objects.filter(region_id=region_code, day__gte=start, day__lte=month_end(month))
                 .order_by("day").values_list("day", "level"))
 
@@ -331,7 +336,7 @@ def has_breakdown(days: list[RegionDay]) -> bool:
     return any(getattr(d.statement, f) is not None for d in days for f in fields)
 
 
-def _level_number(level: Decimal | None) -> float | None:
+def level_number(level: Decimal | None) -> float | None:
     return None if level is None else float(level.quantize(Decimal("0.0001")))
 
 
@@ -343,7 +348,7 @@ def status_rows(*, actor, day: datetime.date, region_code: str | None = None) ->
     rows = TreasuryLevel.objects.filter(region_id__in=_codes(regions), day=day).order_by("region_id")
     return {"date": day.isoformat(), "regions": [{
         "region": lv.region_id, "closing_yuan": fen_to_yuan(lv.closing_fen),
-        "avg_monthly_outflow_yuan": fen_to_yuan(lv.avg_monthly_outflow_fen), "level": _level_number(lv.level),
+        "avg_monthly_outflow_yuan": fen_to_yuan(lv.avg_monthly_outflow_fen), "level": level_number(lv.level),
         "band": lv.band, "days_of_cover": None if lv.days_of_cover is None else float(lv.days_of_cover),
     } for lv in rows]}
 

@@ -1,0 +1,126 @@
+"""Treasury cash in the JSON API (reads): the status of every region on a day (the `treasury_status` contract),
+one region's days, the county × month grid and the 三保 forecast. Scoped like the pages; a region out of reach is
+404. Amounts are yuan strings."""
+
+import datetime
+
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from disbursement.money import fen_to_yuan
+from disbursement.treasury import tables
+
+router = Router(tags=["treasury"])
+
+
+def _yuan(fen):
+    return None if fen is None else fen_to_yuan(fen)
+
+
+class StatusFilter(Schema):
+    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD; default: the latest day with data")
+    region: str | None = Field(None, max_length=12, description="a region code: the treasuries of its subtree")
+
+
+class StatusRegionOut(Schema):
+    region: str
+    closing_yuan: str
+    avg_monthly_outflow_yuan: str
+    level: float | None = Field(..., description="closing ÷ average monthly outflow, 4 decimals; null: no outflow")
+    band: str = Field(..., description="warning, low, normal or idle")
+    days_of_cover: float | None
+
+
+class StatusOut(Schema):
+    date: str
+    regions: list[StatusRegionOut]
+
+
+@router.get("/treasury/status", response=StatusOut, summary="Every treasury's level and band on a day")
+def treasury_status(request, filters: Query[StatusFilter]):
+    day = tables.day_parse(filters.date)
+    if day is None:
+        day = tables.latest_day(tables.treasury_regions(actor=request.user, region_code=filters.region)) or \
+            timezone.localdate()
+    return tables.status_rows(actor=request.user, day=day, region_code=filters.region)
+
+
+class DaysFilter(Schema):
+    start: str | None = Field(None, max_length=10, description="YYYY-MM-DD; default: the first day of the month "
+                                                                "of `end`")
+    end: str | None = Field(None, max_length=10, description="YYYY-MM-DD; default: the region's latest day")
+
+
+class DayOut(Schema):
+    day: datetime.date
+    opening_yuan: str
+    inflow_yuan: str
+    outflow_yuan: str
+    closing_yuan: str
+    inflow_transfer_yuan: str | None
+    inflow_tax_yuan: str | None
+    inflow_bond_yuan: str | None
+    inflow_other_yuan: str | None
+    outflow_wages_yuan: str | None
+    outflow_subsidy_yuan: str | None
+    outflow_other_yuan: str | None
+    avg_monthly_outflow_yuan: str | None
+    level: float | None
+    band: str | None
+    days_of_cover: float | None
+
+
+def _day_out(day: tables.RegionDay) -> dict:
+    s, lv = day.statement, day.level
+    return {
+        "day": s.day, **{f"{name}_yuan": _yuan(getattr(s, f"{name}_fen")) for name in (
+            "opening", "inflow", "outflow", "closing", "inflow_transfer", "inflow_tax", "inflow_bond", "inflow_other",
+            "outflow_wages", "outflow_subsidy", "outflow_other")},
+        "avg_monthly_outflow_yuan": _yuan(lv.avg_monthly_outflow_fen) if lv else None,
+        "level": tables.level_number(lv.level) if lv else None, "band": lv.band if lv else None,
+        "days_of_cover": float(lv.days_of_cover) if lv and lv.days_of_cover is not None else None,
+    }
+
+
+@router.get("/treasury/regions/{code}/days", response=list[DayOut],
+            summary="One treasury's daily statements with their level and band")
+@paginate
+def treasury_region_days(request, code: str, filters: Query[DaysFilter]):
+    end = tables.day_parse(filters.end, name="end")
+    start = tables.day_parse(filters.start, name="start")
+    if end is None:
+        end = tables.region_latest_day(actor=request.user, code=code) or timezone.localdate()
+    start = start or end.replace(day=1)
+    return [_day_out(day) for day in tables.region_days(actor=request.user, code=code, start=start, end=end)]
+
+
+class GridFilter(Schema):
+    year: str | None = Field(None, max_length=4, description="default: the latest year with data")
+    region: str | None = Field(None, max_length=12, description="a region code: the counties of its subtree")
+
+
+class GridCellOut(Schema):
+    month: str
+    red_days: int
+    yellow_days: int
+
+
+class GridRowOut(Schema):
+    region: str
+    name: str
+    months: list[GridCellOut]
+
+
+class GridOut(Schema):
+    year: int
+    counties: list[GridRowOut]
+
+
+@router.get("/treasury/grid", response=GridOut, summary="Red (warning) and yellow (low) days per county and month")
+def treasury_grid(request, filters: Query[GridFilter]):
+    grid = tables.county_grid(actor=request.user, year=tables.year_parse(filters.year), region_code=filters.region)
+    return {"year": grid.year, "counties": [
+        {"region": row.code, "name": row.name,
+         "months": [{"month": f"{c.month:%Y-%m}", "red_days": c.red, "yellow_days": c.yellow} for c in row.cells]}
+        for row in grid.rows]}

@@ -1,0 +1,139 @@
+"""Treasury cash (库款) pages: the monthly and the daily warning table, the county × month grid, one region's
+days with its level history and open alerts, and the 三保 forecast. Views parse, call the tables (reads) or one
+service, and render; a region out of reach is a 404, a bad filter a message."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from disbursement.charts import BAND_COLOURS, line_chart
+from disbursement.errors import DomainError, NotFound, PermissionDenied
+from disbursement.treasury import tables
+from disbursement.treasury.exports import table_xlsx
+from disbursement.treasury.models import TreasuryBand
+from disbursement.treasury.selectors import treasury_settings
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SORTS = ("level", "-level")
+
+
+def _refused(request, exc: DomainError, fallback: str):
+    """NotFound is a 404 (existence not revealed); a role without the pages goes home; a bad filter is told and
+    the page shown with its defaults."""
+    if isinstance(exc, NotFound):
+        raise Http404 from None
+    messages.error(request, exc.message)
+    return redirect("home" if isinstance(exc, PermissionDenied) else fallback)
+
+
+def _filters(request) -> dict:
+    sort = request.GET.get("sort", "")
+    return {"region_code": (request.GET.get("region") or "").strip() or None, "sort": sort if sort in SORTS else ""}
+
+
+def _sort_query(*, request, **shown) -> str:
+    """The query a sort link keeps: the period shown and the region filter, ending ready for `sort=`."""
+    region = (request.GET.get("region") or "").strip()
+    return urlencode({**shown, **({"region": region} if region else {})}) + "&"
+
+
+def _month_table(request):
+    return tables.month_table(actor=request.user, month=tables.month_parse(request.GET.get("month")),
+                              **_filters(request))
+
+
+@login_required
+def month_table(request):
+    try:
+        table = _month_table(request)
+    except DomainError as exc:
+        return _refused(request, exc, "treasury-months")
+    return render(request, "treasury/month_table.html", {
+        "table": table, "bands": TreasuryBand.choices, "query": request.GET.urlencode(),
+        "region": request.GET.get("region", ""),
+        "sort_query": _sort_query(month=f"{table.month:%Y-%m}", request=request),
+    })
+
+
+@login_required
+def month_export(request):
+    try:
+        table = _month_table(request)
+    except DomainError as exc:
+        return _refused(request, exc, "treasury-months")
+    response = HttpResponse(table_xlsx(table=table), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="treasury-{table.month:%Y-%m}.xlsx"'
+    return response
+
+
+@login_required
+def day_table(request):
+    try:
+        table = tables.day_table(actor=request.user, day=tables.day_parse(request.GET.get("date")),
+                                 **_filters(request))
+    except DomainError as exc:
+        return _refused(request, exc, "treasury-days")
+    return render(request, "treasury/day_table.html", {
+        "table": table, "bands": TreasuryBand.choices, "region": request.GET.get("region", ""),
+        "sort_query": _sort_query(date=table.day.isoformat(), request=request),
+    })
+
+
+@login_required
+def grid(request):
+    try:
+        table = tables.county_grid(actor=request.user, year=tables.year_parse(request.GET.get("year")),
+                                   region_code=(request.GET.get("region") or "").strip() or None)
+    except DomainError as exc:
+        return _refused(request, exc, "treasury-grid")
+    return render(request, "treasury/grid.html", {"grid": table, "region": request.GET.get("region", "")})
+
+
+def _history_chart(region_code: str, month) -> dict:
+    """The level over the months ending with `month`, with the band thresholds drawn and the bands shaded."""
+    settings = treasury_settings()
+    history = tables.level_history(region_code=region_code, month=month)
+    warning, low, idle = (float(settings.warning_below), float(settings.low_below), float(settings.idle_above))
+    return line_chart(
+        [day.isoformat() for day, _level in history], {_("Coverage level"): [level for _day, level in history]},
+        thresholds=[(str(TreasuryBand.WARNING.label), warning, BAND_COLOURS["warning"]),
+                    (str(TreasuryBand.LOW.label), low, BAND_COLOURS["low"]),
+                    (str(TreasuryBand.IDLE.label), idle, BAND_COLOURS["idle"])],
+        bands=[(None, warning, BAND_COLOURS["warning"]), (warning, low, BAND_COLOURS["low"]),
+               (low, idle, BAND_COLOURS["normal"]), (idle, None, BAND_COLOURS["idle"])])
+
+
+@login_required
+def region_detail(request, code: str):
+    try:
+        region, month, days = tables.region_month(actor=request.user, code=code,
+                                                  month=tables.month_parse(request.GET.get("month")))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            return _refused(request, exc, "treasury-months")
+        messages.error(request, exc.message)
+        return redirect("treasury-region", code=code)
+    return render(request, "treasury/region_detail.html", {
+        "region": region, "month": month, "days": days, "breakdown": tables.has_breakdown(days),
+        "previous": tables.month_shift(month, -1), "next": tables.month_shift(month, 1),
+        "chart": _history_chart(region.code, month), "settings": treasury_settings(),
+        "alerts": tables.open_treasury_alerts(actor=request.user, region_code=region.code),
+        "months_url": reverse("treasury-months"),
+    })
+
+
+@login_required
+def forecast(request):
+    try:
+        counties = tables.treasury_regions(actor=request.user,
+                                           region_code=(request.GET.get("region") or "").strip() or None)
+    except DomainError as exc:
+        return _refused(request, exc, "treasury-forecast")
+    return render(request, "treasury/forecast.html", {"counties": counties.filter(level="county")})
