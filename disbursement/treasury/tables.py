@@ -100,6 +100,8 @@ def treasury_regions(*, actor, region_code: str | None = None) -> QuerySet[Regio
 
 def treasury_region(*, actor, code: str) -> Region:
     """One treasury region in reach; NotFound when absent, out of reach, or without a treasury."""
+    if not (len(code) == codes.CODE_LENGTH and code.isdigit()):
+        raise NotFound(_("Not found."))
     region = treasury_regions(actor=actor, region_code=code).filter(code=code).first()
     if region is None:
         raise NotFound(_("Not found."))
