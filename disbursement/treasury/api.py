@@ -1,17 +1,44 @@
-"""Treasury cash in the JSON API (reads): the status of every region on a day (the `treasury_status` contract),
-one region's days, the county × month grid and the 三保 forecast. Scoped like the pages; a region out of reach is
-404. Amounts are yuan strings."""
+"""Treasury cash in the JSON API: statement files in (all or nothing), and the reads: the status of every
+region on a day (the `treasury_status` contract), one region's days, the county × month grid and the 三保
+forecast. Reads are scoped like the pages; a region out of reach is 404. Amounts are yuan strings."""
 
 import datetime
 
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from disbursement.money import fen_to_yuan
-from disbursement.treasury import tables
+from disbursement.treasury import services, tables
 
 router = Router(tags=["treasury"])
+
+
+class StatementErrorOut(Schema):
+    row: int | None
+    field: str | None
+    code: str
+    message: str
+
+
+class StatementImportOut(Schema):
+    status: str
+    rows: int
+    errors: list[StatementErrorOut]
+    error_count: int
+    message: str
+    inserted: int
+    replaced: int
+    unchanged: int
+
+
+@router.post("/treasury/statements", response={200: StatementImportOut, 422: StatementImportOut},
+             summary="Import daily treasury statements (CSV or XLSX): accepted whole (200) or rejected whole (422)")
+def treasury_statements_import(request, file: File[UploadedFile]):
+    result = services.statements_import(actor=request.user, content=file.read(),
+                                        file_name=file.name or "statements.csv")
+    return Status(200 if result.status == "accepted" else 422, result.as_json())
 
 
 def _yuan(fen):

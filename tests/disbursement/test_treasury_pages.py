@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from disbursement.accounts.roles import Role
 from tests.conftest import CHANGSHA_COUNTY, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
-from tests.treasury_builders import IDLE, LOW, NORMAL, WARNING, runs, statement_rows, treasury_history
+from tests.disbursement.treasury_builders import IDLE, LOW, NORMAL, WARNING, closing_rows, runs, treasury_history
 
 SHAOSHAN = "430382000000"  # 韶山市, a county-level city of 湘潭市
 YEAR = timezone.localdate().year - 1
@@ -30,10 +30,10 @@ XIANGTAN_MARCH = runs((5, NORMAL)) + list(range(190_000, 50_000, -10_000)) + run
 def history(db):
     assert len(XIANGTAN_MARCH) == 31
     treasury_history(
-        statement_rows(XIANGTAN_COUNTY, MARCH, XIANGTAN_MARCH + runs((30, IDLE)))
-        + statement_rows(SHAOSHAN, MARCH, runs((61, IDLE)))
-        + statement_rows(XIANGTAN_CITY, MARCH, runs((31, LOW)))
-        + statement_rows(CHANGSHA_COUNTY, MARCH, runs((31, WARNING))))
+        closing_rows(XIANGTAN_COUNTY, MARCH, XIANGTAN_MARCH + runs((30, IDLE)))
+        + closing_rows(SHAOSHAN, MARCH, runs((61, IDLE)))
+        + closing_rows(XIANGTAN_CITY, MARCH, runs((31, LOW)))
+        + closing_rows(CHANGSHA_COUNTY, MARCH, runs((31, WARNING))))
 
 
 @pytest.fixture(autouse=True)
