@@ -196,6 +196,9 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-escalate-overdue": {"task": "disbursement.alerts.tasks.alerts_escalate_overdue", "schedule": 3600.0},
     # Every rule over the whole history; alerts are keyed by their facts, so an hourly repeat changes nothing.
     "risk-scan": {"task": "disbursement.risk.tasks.risk_scan_run", "schedule": 3600.0},
+    # Treasury alerts of every region from the stored levels, the forecast and our payments: keyed by episode,
+    # so a daily repeat only refreshes figures (and the forecast moves with the calendar).
+    "treasury-alerts": {"task": "disbursement.treasury.tasks.treasury_refresh_alerts", "schedule": 86400.0},
 }
 # Days an open alert of each severity may go without action before it escalates one level up.
 ALERT_OVERDUE_DAYS_HIGH = env_int("ALERT_OVERDUE_DAYS_HIGH", 3)

@@ -25,15 +25,27 @@ from disbursement.alerts.lifecycle import (  # noqa: F401  (the lifecycle servic
     alert_verify,
     alerts_escalate_overdue,
 )
-from disbursement.alerts.models import Alert, AlertEvent, AlertStatus, AlertSubject, InboxEntry, Severity
+from disbursement.alerts.models import (
+    OPEN_STATUSES,
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    AlertSubject,
+    InboxEntry,
+    Severity,
+)
 from geo import codes
 
 BATCH = 1000
 
 
-def alert_key(*, source: str, rule: str, subjects: Iterable) -> str:
-    """The same rule on the same subjects is the same alert, whatever order the query returned them in."""
+def alert_key(*, source: str, rule: str, subjects: Iterable, episode: str = "") -> str:
+    """The same rule on the same subjects is the same alert, whatever order the query returned them in.
+    An episode (the day a state began) makes each spell of that state an alert of its own; without one
+    the key is what it always was."""
     parts = sorted(f"{s.kind}:{s.ref}" for s in subjects)
+    if episode:
+        parts.append(f"episode:{episode}")
     return hashlib.sha256("|".join([source, rule, *parts]).encode()).hexdigest()
 
 
@@ -62,7 +74,8 @@ def alerts_upsert(*, source: str, rule: str, severity: str, findings: Sequence) 
     now = timezone.now()
     by_key: dict[str, object] = {}
     for finding in findings:
-        by_key.setdefault(alert_key(source=source, rule=rule, subjects=finding.subjects), finding)
+        by_key.setdefault(alert_key(source=source, rule=rule, subjects=finding.subjects,
+                                    episode=getattr(finding, "episode", "")), finding)
     keys = list(by_key)
     created, reopened = [], []
     with transaction.atomic():
@@ -166,6 +179,28 @@ def _by_keys(keys: list[str]) -> dict[str, tuple]:
         rows = {key: (pk, status, digest) for key, pk, status, digest in cursor.fetchall()}
         bulk.stage_drop(cursor, "alert_keys")
     return rows
+
+
+def alerts_resolve(alert_ids: Iterable[int], *, note: str) -> list[int]:
+    """The system closes alerts whose condition has ended (a county left the band): each one still open becomes
+    closed, with closed_at and a "resolved" event carrying `note`. Alerts already dismissed or closed stay as
+    they are, so running it twice changes nothing. Returns the ids closed now.
+
+    Each alert is one conditional UPDATE on the status read, so a person moving it meanwhile wins and the
+    system leaves it alone."""
+    now = timezone.now()
+    closed = []
+    with transaction.atomic():
+        rows = list(Alert.objects.filter(pk__in=list(alert_ids), status__in=OPEN_STATUSES)
+                    .order_by("pk").values_list("pk", "status"))
+        for alert_id, status in rows:
+            if Alert.objects.filter(pk=alert_id, status=status).update(
+                    status=AlertStatus.CLOSED, status_changed_at=now, closed_at=now):
+                closed.append((alert_id, status))
+        AlertEvent.objects.bulk_create([
+            AlertEvent(alert_id=alert_id, action="resolved", from_status=status, to_status=AlertStatus.CLOSED,
+                       note=note) for alert_id, status in closed])
+    return [alert_id for alert_id, _ in closed]
 
 
 @dataclass(frozen=True)

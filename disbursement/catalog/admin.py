@@ -32,7 +32,7 @@ class ItemForm(forms.ModelForm):
 
 
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "name_en")
+    list_display = ("code", "name", "name_en", "basic_livelihood")
     search_fields = ("code", "name", "name_en")
 
 

@@ -12,6 +12,7 @@ class CategoryOut(Schema):
     code: str
     name: str
     name_en: str
+    basic_livelihood: bool  # 三保: counted first in the treasury forecast
 
 
 class FundingOut(Schema):

@@ -46,6 +46,9 @@ class Category(models.Model):
     code = models.CharField(_("code"), max_length=2, primary_key=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_en = models.CharField(_("English name"), max_length=200)
+    # 三保 (basic livelihoods, wages, operations) come first when a county's treasury runs short: the treasury
+    # forecast splits committed outflow by this mark (set per category in data/catalog.toml).
+    basic_livelihood = models.BooleanField(_("basic livelihood"), default=False)
 
     class Meta:
         verbose_name = _("subsidy category")

@@ -70,6 +70,13 @@ def _item_from(entry: dict, *, version: str, categories: set[str]) -> Item:
     )
 
 
+def _flag(entry: dict, key: str, path: Path) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise CatalogFileError(f"{path.name}: category {entry.get('code')}: {key} must be true or false")
+    return value
+
+
 def catalog_read(path: Path = CATALOG_FILE) -> tuple[str, list[Category], list[Item], str]:
     raw = path.read_bytes()
     try:
@@ -79,7 +86,9 @@ def catalog_read(path: Path = CATALOG_FILE) -> tuple[str, list[Category], list[I
     version = data.get("version")
     if not isinstance(version, str) or not version:
         raise CatalogFileError(f"{path.name}: a version string is required")
-    categories = [Category(code=c["code"], name=c["name"], name_en=c["name_en"]) for c in data.get("categories", [])]
+    categories = [Category(code=c["code"], name=c["name"], name_en=c["name_en"],
+                           basic_livelihood=_flag(c, "basic_livelihood", path))
+                  for c in data.get("categories", [])]
     category_codes = {c.code for c in categories}
     if len(category_codes) != len(categories):
         raise CatalogFileError(f"{path.name}: a category code appears twice")
@@ -101,7 +110,7 @@ def catalog_load(path: Path = CATALOG_FILE) -> dict[str, object]:
     if CatalogRelease.objects.filter(checksum=checksum).exists():
         return {**counts, "status": "unchanged"}
     Category.objects.bulk_create(
-        categories, update_conflicts=True, unique_fields=["code"], update_fields=["name", "name_en"]
+        categories, update_conflicts=True, unique_fields=["code"], update_fields=["name", "name_en", "basic_livelihood"]
     )
     item_fields = [f.name for f in Item._meta.concrete_fields if f.name != "code"]
     Item.objects.bulk_create(items, update_conflicts=True, unique_fields=["code"], update_fields=item_fields)

@@ -32,6 +32,9 @@ class Finding:
     item_code: str | None = None
     period: str = ""
     roster_id: int | None = None
+    # For findings about a state that comes and goes (a county's treasury band): the day the episode began.
+    # Part of the alert's key, so a re-entry after leaving is a new alert; empty for facts that stay.
+    episode: str = ""
 
 
 @dataclass(frozen=True)

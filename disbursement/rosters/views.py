@@ -20,6 +20,7 @@ from disbursement.errors import DomainError, NotFound
 from disbursement.payments.holds import roster_held_lines
 from disbursement.rosters import reports, selectors, services, workflow
 from disbursement.rosters.models import ImportKind
+from disbursement.treasury.forecast import approval_outlook
 from geo.models import Region, RegionLevel
 
 ACTION_LABELS = {
@@ -142,9 +143,12 @@ def roster_detail(request, roster_id: int):
         raise Http404 from None
     village = request.GET.get("village") or None
     lines = Paginator(selectors.roster_lines(roster=roster, village=village), 100).get_page(request.GET.get("page"))
+    actions = workflow.roster_next_actions(actor=request.user, roster=roster)
     return render(request, "rosters/roster_detail.html", {
         "roster": roster, "villages": selectors.roster_village_totals(roster=roster), "page": lines,
-        "village": village, "actions": workflow.roster_next_actions(actor=request.user, roster=roster),
+        "village": village, "actions": actions,
+        # At the finance step: the county's treasury beside the approval (a warning, never a block).
+        "outlook": approval_outlook(roster) if "finance_approve" in actions else None,
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
         "objections": roster_objections(roster_id=roster.pk),
