@@ -151,3 +151,47 @@ def treasury_grid(request, filters: Query[GridFilter]):
         {"region": row.code, "name": row.name,
          "months": [{"month": f"{c.month:%Y-%m}", "red_days": c.red, "yellow_days": c.yellow} for c in row.cells]}
         for row in grid.rows]}
+
+
+class ForecastFilter(Schema):
+    region: str | None = Field(None, max_length=12, description="a region code: the counties of its subtree")
+
+
+class ForecastMonthOut(Schema):
+    month: str
+    days: int = Field(..., description="days of the month the row covers (the first: after the latest statement)")
+    opening_yuan: str
+    expected_inflow_yuan: str = Field(..., description="estimated from history, with scheduled transfers")
+    scheduled_yuan: str
+    recurring_outflow_yuan: str
+    committed_basic_yuan: str = Field(..., description="三保 outflow of approved rosters not yet sent")
+    committed_other_yuan: str
+    closing_yuan: str = Field(..., description="projected")
+    gap_yuan: str
+    warning: bool = Field(..., description="a positive gap: a shortfall at the end of the month")
+
+
+class CountyForecastOut(Schema):
+    region: str
+    name: str
+    latest_day: datetime.date
+    closing_yuan: str
+    months: list[ForecastMonthOut]
+
+
+@router.get("/treasury/forecast", response=list[CountyForecastOut],
+            summary="The 三保 shortfall forecast of every county in reach")
+@paginate
+def treasury_forecast(request, filters: Query[ForecastFilter]):
+    return [{
+        "region": c.code, "name": c.name, "latest_day": c.forecast.latest_day,
+        "closing_yuan": fen_to_yuan(c.forecast.closing_fen),
+        "months": [{"month": row.label, "days": row.days, "opening_yuan": fen_to_yuan(row.opening_fen),
+                    "expected_inflow_yuan": fen_to_yuan(row.expected_inflow_fen),
+                    "scheduled_yuan": fen_to_yuan(row.scheduled_fen),
+                    "recurring_outflow_yuan": fen_to_yuan(row.recurring_outflow_fen),
+                    "committed_basic_yuan": fen_to_yuan(row.committed_basic_fen),
+                    "committed_other_yuan": fen_to_yuan(row.committed_other_fen),
+                    "closing_yuan": fen_to_yuan(row.closing_fen), "gap_yuan": fen_to_yuan(row.gap_fen),
+                    "warning": row.gap_fen > 0} for row in c.forecast.rows],
+    } for c in tables.forecast_table(actor=request.user, region_code=filters.region)]

@@ -290,6 +290,7 @@ def county_grid(*, actor, year: int | None = None, region_code: str | None = Non
 class RegionDay:
     statement: TreasuryStatement
     level: TreasuryLevel | None
+    paid_fen: int | None = None  # our own payments settled that day (counties, on the region page)
 
     @property
     def band(self) -> str:
@@ -318,11 +319,17 @@ def region_latest_day(*, actor, code: str) -> datetime.date | None:
 
 def region_month(*, actor, code: str, month: datetime.date | None = None) -> tuple[Region, datetime.date,
                                                                                   list[RegionDay]]:
-    """The region, the month shown (default: its latest month with data) and that month's days."""
+    """The region, the month shown (default: its latest month with data) and that month's days; a county's days
+    carry our own payments settled that day (the statement's subsidy line should match them)."""
     region = treasury_region(actor=actor, code=code)
     if month is None:
         month = (region_latest_day(actor=actor, code=code) or timezone.localdate()).replace(day=1)
-    return region, month, region_days(actor=actor, code=code, start=month, end=month_end(month))
+    days = region_days(actor=actor, code=code, start=month, end=month_end(month))
+    if region.level == "county":
+        paid = settled_payments(region=region, start=month, end=month_end(month))
+        for day in days:
+            day.paid_fen = paid.get(day.statement.day, 0)
+    return region, month, days
 
 
 def level_history(*, region_code: str, month: datetime.date, months: int = HISTORY_MONTHS) -> list[tuple]:
@@ -361,3 +368,32 @@ def open_treasury_alerts(*, actor, region_code: str):
 
     return alert_queue(actor=actor, filters={"source": "treasury", "status": "open", "region": region_code}).filter(
         Q(region_id=region_code))
+
+
+@dataclass
+class CountyForecast:
+    code: str
+    name: str
+    forecast: object  # disbursement.treasury.forecast.Forecast
+
+
+def forecast_table(*, actor, region_code: str | None = None) -> list[CountyForecast]:
+    """The 三保 forecast of every county in reach (narrowed to `region_code`'s subtree) that has statements,
+    computed for all of them at once by the forecast module."""
+    from disbursement.treasury.forecast import forecasts
+
+    counties = list(treasury_regions(actor=actor, region_code=region_code).filter(level="county")
+                    .values_list("code", "name"))
+    found = forecasts([code for code, _name in counties])
+    return [CountyForecast(code=code, name=name, forecast=found[code]) for code, name in counties
+            if found.get(code) is not None and found[code].latest_day is not None]
+
+
+def settled_payments(*, region: Region, start: datetime.date, end: datetime.date) -> dict[datetime.date, int]:
+    """Our own payments settled as paid in a county per day (fen), beside its statements; {} above county level."""
+    if region.level != "county":
+        return {}
+    from disbursement.treasury.forecast import settled_by_day
+
+    frame = settled_by_day([region.code], start, end)
+    return {day: int(fen) for day, fen in zip(frame["day"], frame["paid_fen"], strict=True)}

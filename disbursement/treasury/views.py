@@ -11,12 +11,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from disbursement.accounts.permissions import action_allowed
 from disbursement.charts import BAND_COLOURS, line_chart
-from disbursement.errors import DomainError, NotFound, PermissionDenied
+from disbursement.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from disbursement.money import yuan_to_fen
 from disbursement.treasury import tables
 from disbursement.treasury.exports import table_xlsx
 from disbursement.treasury.models import TreasuryBand
 from disbursement.treasury.selectors import treasury_settings
+from disbursement.treasury.transfers import scheduled_transfer_add
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORTS = ("level", "-level")
@@ -129,11 +132,36 @@ def region_detail(request, code: str):
     })
 
 
+def _transfer_add(request):
+    """The province's form: a transfer scheduled to a county for a month (the forecast counts it as inflow)."""
+    post = request.POST
+    try:
+        amount_fen = yuan_to_fen(post.get("amount", ""))
+    except ValueError:
+        raise ValidationFailed(_("Give the amount in yuan with at most two decimals."), field="amount") from None
+    month = tables.month_parse(post.get("month", ""))
+    if month is None:
+        raise ValidationFailed(_("A month is written YYYY-MM."), field="month")
+    scheduled_transfer_add(actor=request.user, region_code=post.get("region", "").strip(), month=month,
+                           amount_fen=amount_fen, document=post.get("document", ""))
+
+
 @login_required
 def forecast(request):
+    if request.method == "POST":
+        try:
+            _transfer_add(request)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The scheduled transfer is saved; the forecast counts it."))
+        return redirect("treasury-forecast")
+    region = (request.GET.get("region") or "").strip() or None
     try:
-        counties = tables.treasury_regions(actor=request.user,
-                                           region_code=(request.GET.get("region") or "").strip() or None)
+        counties = tables.forecast_table(actor=request.user, region_code=region)
     except DomainError as exc:
         return _refused(request, exc, "treasury-forecast")
-    return render(request, "treasury/forecast.html", {"counties": counties.filter(level="county")})
+    return render(request, "treasury/forecast.html", {
+        "counties": counties, "region": region or "", "shortfalls": sum(bool(c.forecast.shortfalls) for c in counties),
+        "may_schedule": action_allowed(request.user, "treasury.schedule", check_region=False),
+    })

@@ -2,6 +2,7 @@
 the status API, the XLSX export — with counts hand-checked on a small built history, and jurisdiction at each
 page and endpoint (county finance sees its county, a city supervisor its city's treasuries, 404 outside)."""
 
+import calendar
 import datetime
 import io
 from decimal import Decimal
@@ -11,15 +12,28 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from disbursement.accounts.roles import Role
+from disbursement.treasury.tables import month_shift
 from tests.conftest import CHANGSHA_COUNTY, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.treasury_builders import IDLE, LOW, NORMAL, WARNING, closing_rows, runs, treasury_history
 
 SHAOSHAN = "430382000000"  # 韶山市, a county-level city of 湘潭市
-YEAR = timezone.localdate().year - 1
-MARCH, APRIL = datetime.date(YEAR, 3, 1), datetime.date(YEAR, 4, 1)
-M = f"{YEAR}-03"
 
-# 湘潭县 in March, day by day (outflow 100 yuan a day, so level = closing / 3,000 yuan):
+
+def _recent_months() -> tuple[datetime.date, datetime.date]:
+    """The latest two past months of 31 and 30 days (the forecast reads only the last twelve months)."""
+    month = month_shift(timezone.localdate().replace(day=1), -2)
+    def days(first):
+        return calendar.monthrange(first.year, first.month)[1]
+
+    while (days(month), days(month_shift(month, 1))) != (31, 30):
+        month = month_shift(month, -1)
+    return month, month_shift(month, 1)
+
+
+MARCH, APRIL = _recent_months()  # named for the shape of their days: 31 and 30
+YEAR, M = MARCH.year, f"{MARCH:%Y-%m}"
+
+# 湘潭县 in "March", day by day (outflow 100 yuan a day, so level = closing / 3,000 yuan):
 #   1–5 at 2,000 (normal); 6–19 falling 100 a day from 1,900 to 600: 1,900…1,500 normal (1,500 is exactly 0.5),
 #   1,400…900 low (900 is exactly 0.3), 800…600 warning; 20–24 at 600 (warning); 25–31 at 2,000 (normal).
 #   Red days 3 + 5 = 8, yellow days 6. April: 3,000 every day (idle).
@@ -107,7 +121,7 @@ def test_the_export_writes_the_filtered_table_with_numbers_formatted(page_client
 
 
 def test_the_daily_table_shows_each_region_on_the_day(page_client, people, history):
-    response = page_client(people["city"]).get("/treasury/daily/", {"date": f"{YEAR}-03-20"})
+    response = page_client(people["city"]).get("/treasury/daily/", {"date": f"{M}-20"})
     rows = _rows(response)
     assert list(rows) == [XIANGTAN_CITY, XIANGTAN_COUNTY, SHAOSHAN]
     county = rows[XIANGTAN_COUNTY]
@@ -122,7 +136,7 @@ def test_the_grid_counts_red_and_yellow_days_per_county_and_month(page_client, p
     rows = {row.code: row for row in grid.rows}
     assert XIANGTAN_COUNTY in rows and SHAOSHAN in rows and CHANGSHA_COUNTY not in rows
     assert XIANGTAN_CITY not in rows  # counties only
-    march, april = rows[XIANGTAN_COUNTY].cells[2], rows[XIANGTAN_COUNTY].cells[3]
+    march, april = rows[XIANGTAN_COUNTY].cells[MARCH.month - 1], rows[XIANGTAN_COUNTY].cells[APRIL.month - 1]
     assert (march.red, march.yellow, march.worse) == (8, 6, "warning")
     assert (april.red, april.yellow, april.worse) == (0, 0, "")
     assert (rows[SHAOSHAN].red, rows[SHAOSHAN].yellow) == (0, 0)
@@ -151,7 +165,7 @@ def test_county_finance_sees_only_its_county(page_client, api_client, people, hi
                 f"/treasury/grid/?region={SHAOSHAN}"):
         assert client.get(url).status_code == 404, url
     api = api_client(people["finance"])
-    status = api.get("/api/v1/treasury/status", {"date": f"{YEAR}-03-31"}).json()
+    status = api.get("/api/v1/treasury/status", {"date": f"{M}-31"}).json()
     assert [r["region"] for r in status["regions"]] == [XIANGTAN_COUNTY]
     assert api.get("/api/v1/treasury/status", {"region": SHAOSHAN}).status_code == 404
     assert api.get(f"/api/v1/treasury/regions/{SHAOSHAN}/days").status_code == 404
@@ -168,8 +182,8 @@ def test_a_city_supervisor_gets_404_outside_the_city(page_client, people, histor
 
 
 def test_the_status_api_follows_the_treasury_status_contract(api_client, people, history):
-    body = api_client(people["city"]).get("/api/v1/treasury/status", {"date": f"{YEAR}-03-31"}).json()
-    assert body["date"] == f"{YEAR}-03-31"
+    body = api_client(people["city"]).get("/api/v1/treasury/status", {"date": f"{M}-31"}).json()
+    assert body["date"] == f"{M}-31"
     assert body["regions"] == [
         {"region": XIANGTAN_CITY, "closing_yuan": "1200.00", "avg_monthly_outflow_yuan": "3000.00", "level": 0.4,
          "band": "low", "days_of_cover": 12.0},
@@ -178,23 +192,23 @@ def test_the_status_api_follows_the_treasury_status_contract(api_client, people,
         {"region": SHAOSHAN, "closing_yuan": "3000.00", "avg_monthly_outflow_yuan": "3000.00", "level": 1.0,
          "band": "idle", "days_of_cover": 30.0},
     ]
-    province = api_client(people["province"]).get("/api/v1/treasury/status", {"date": f"{YEAR}-03-31"}).json()
+    province = api_client(people["province"]).get("/api/v1/treasury/status", {"date": f"{M}-31"}).json()
     assert CHANGSHA_COUNTY in [r["region"] for r in province["regions"]]
 
 
 def test_the_days_and_grid_api(api_client, people, history):
     api = api_client(people["city"])
     days = api.get(f"/api/v1/treasury/regions/{XIANGTAN_COUNTY}/days",
-                   {"start": f"{YEAR}-03-17", "end": f"{YEAR}-03-19"}).json()
+                   {"start": f"{M}-17", "end": f"{M}-19"}).json()
     assert days["count"] == 3
     assert [(d["day"], d["closing_yuan"], d["band"]) for d in days["items"]] == [
-        (f"{YEAR}-03-17", "800.00", "warning"), (f"{YEAR}-03-18", "700.00", "warning"),
-        (f"{YEAR}-03-19", "600.00", "warning")]
+        (f"{M}-17", "800.00", "warning"), (f"{M}-18", "700.00", "warning"),
+        (f"{M}-19", "600.00", "warning")]
     latest = api.get(f"/api/v1/treasury/regions/{XIANGTAN_COUNTY}/days").json()
     assert latest["count"] == 30  # April, the region's latest month
     grid = api.get("/api/v1/treasury/grid", {"year": str(YEAR), "region": XIANGTAN_COUNTY}).json()
     assert grid["year"] == YEAR and [c["region"] for c in grid["counties"]] == [XIANGTAN_COUNTY]
-    assert grid["counties"][0]["months"][2] == {"month": M, "red_days": 8, "yellow_days": 6}
+    assert grid["counties"][0]["months"][MARCH.month - 1] == {"month": M, "red_days": 8, "yellow_days": 6}
 
 
 def test_roles_without_treasury_and_bad_filters_are_refused(page_client, api_client, people, history):
@@ -209,5 +223,37 @@ def test_roles_without_treasury_and_bad_filters_are_refused(page_client, api_cli
     assert bad.status_code == 422 and bad.json()["field"] == "date"
     assert api.get("/api/v1/treasury/grid", {"year": "20x6"}).json()["field"] == "year"
     reversed_range = api.get(f"/api/v1/treasury/regions/{XIANGTAN_COUNTY}/days",
-                             {"start": f"{YEAR}-03-20", "end": f"{YEAR}-03-18"})
+                             {"start": f"{M}-20", "end": f"{M}-18"})
     assert reversed_range.status_code == 422 and reversed_range.json()["field"] == "end"
+
+
+def test_the_forecast_page_and_api_show_the_counties_in_reach(page_client, api_client, people, history):
+    response = page_client(people["city"]).get("/treasury/forecast/")
+    counties = response.context["counties"]
+    assert [c.code for c in counties] == [XIANGTAN_COUNTY, SHAOSHAN]  # 长沙县 is another city's
+    county = counties[0].forecast
+    assert county.latest_day == datetime.date(YEAR, APRIL.month, 30) and county.closing_fen == IDLE
+    assert [row.label for row in county.rows] == [f"{month_shift(APRIL, k):%Y-%m}" for k in (1, 2, 3)]
+    assert county.rows[0].opening_fen == IDLE
+    html = response.content.decode()
+    assert f'data-region="{XIANGTAN_COUNTY}" data-month="{month_shift(APRIL, 1):%Y-%m}"' in html
+    assert 'id="transfer-form"' not in html
+    body = api_client(people["finance"]).get("/api/v1/treasury/forecast").json()
+    assert [c["region"] for c in body["items"]] == [XIANGTAN_COUNTY]
+    assert body["items"][0]["months"][0]["opening_yuan"] == "3000.00"
+    assert api_client(people["finance"]).get("/api/v1/treasury/forecast", {"region": SHAOSHAN}).status_code == 404
+
+
+def test_the_province_schedules_a_transfer_from_the_forecast_page(page_client, people, history):
+    from disbursement.treasury.models import ScheduledTransfer
+
+    month = timezone.localdate().strftime("%Y-%m")
+    form = {"region": XIANGTAN_COUNTY, "month": month, "amount": "5,000.00", "document": "湘财预〔2026〕1号"}
+    province = page_client(people["province"])
+    assert 'id="transfer-form"' in province.get("/treasury/forecast/").content.decode()
+    assert province.post("/treasury/forecast/", {**form, "amount": "12.345"}).status_code == 302
+    assert page_client(people["city"]).post("/treasury/forecast/", form).status_code == 302  # refused: a message
+    assert not ScheduledTransfer.objects.exists()
+    province.post("/treasury/forecast/", form)
+    transfer = ScheduledTransfer.objects.get()
+    assert (transfer.region_id, transfer.amount_fen, transfer.month.day) == (XIANGTAN_COUNTY, 500_000, 1)
