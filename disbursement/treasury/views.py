@@ -2,6 +2,7 @@
 days with its level history and open alerts, and the 三保 forecast. Views parse, call the tables (reads) or one
 service, and render; a region out of reach is a 404, a bad filter a message."""
 
+import math
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -102,13 +103,17 @@ def _history_chart(region_code: str, month) -> dict:
     settings = treasury_settings()
     history = tables.level_history(region_code=region_code, month=month)
     warning, low, idle = (float(settings.warning_below), float(settings.low_below), float(settings.idle_above))
-    return line_chart(
+    option = line_chart(
         [day.isoformat() for day, _level in history], {_("Coverage level"): [level for _day, level in history]},
         thresholds=[(str(TreasuryBand.WARNING.label), warning, BAND_COLOURS["warning"]),
                     (str(TreasuryBand.LOW.label), low, BAND_COLOURS["low"]),
                     (str(TreasuryBand.IDLE.label), idle, BAND_COLOURS["idle"])],
         bands=[(None, warning, BAND_COLOURS["warning"]), (warning, low, BAND_COLOURS["low"]),
                (low, idle, BAND_COLOURS["normal"]), (idle, None, BAND_COLOURS["idle"])])
+    # From zero to above the idle threshold, so every threshold line shows even when the level stays in one band.
+    highest = max([float(level) for _day, level in history if level is not None] + [idle])
+    option["yAxis"].update({"scale": False, "min": 0, "max": math.ceil(highest * 11) / 10})
+    return option
 
 
 @login_required
