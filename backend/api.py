@@ -57,7 +57,8 @@ class OneCardAPI(NinjaAPI):
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
+                # Ninja keys declared statuses by int; one key per status, or JSON would carry "422" twice.
+                responses = operation["responses"] = {str(k): v for k, v in operation.get("responses", {}).items()}
                 for status, description in ERROR_STATUSES.items():
                     if status == "401" and not operation.get("security"):
                         continue
