@@ -42,6 +42,7 @@ urlpatterns = [
     path("inbox/", alert_views.inbox, name="inbox"),
     path("registers/", registry_views.register_home, name="register-home"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
+    path("treasury/import/", treasury_views.statement_import, name="treasury-import"),
     path("treasury/", treasury_views.month_table, name="treasury-months"),
     path("treasury/export/", treasury_views.month_export, name="treasury-month-export"),
     path("treasury/daily/", treasury_views.day_table, name="treasury-days"),

@@ -10,7 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from disbursement.money import fen_to_yuan
-from disbursement.treasury import services, tables
+from disbursement.treasury import selectors, services, tables
 
 router = Router(tags=["treasury"])
 
@@ -46,12 +46,15 @@ def _yuan(fen):
 
 
 class StatusFilter(Schema):
-    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD; default: the latest day with data")
-    region: str | None = Field(None, max_length=12, description="a region code: the treasuries of its subtree")
+    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD: each treasury as of its latest statement "
+                                                               "on or before it; default: today")
+    region: str | None = Field(None, max_length=12, description="a region code: the treasuries of its subtree; "
+                                                                "default: your jurisdiction")
 
 
 class StatusRegionOut(Schema):
     region: str
+    day: str = Field(..., description="the statement day the figures are from")
     closing_yuan: str
     avg_monthly_outflow_yuan: str
     level: float | None = Field(..., description="closing ÷ average monthly outflow, 4 decimals; null: no outflow")
@@ -64,13 +67,14 @@ class StatusOut(Schema):
     regions: list[StatusRegionOut]
 
 
-@router.get("/treasury/status", response=StatusOut, summary="Every treasury's level and band on a day")
+@router.get("/treasury/status", response=StatusOut, summary="Every treasury's level and band as of a day (the "
+            "treasury_status command's JSON)")
 def treasury_status(request, filters: Query[StatusFilter]):
-    day = tables.day_parse(filters.date)
-    if day is None:
-        day = tables.latest_day(tables.treasury_regions(actor=request.user, region_code=filters.region)) or \
-            timezone.localdate()
-    return tables.status_rows(actor=request.user, day=day, region_code=filters.region)
+    day = tables.day_parse(filters.date) or timezone.localdate()
+    # Reach first (a role without treasuries 403, a region out of reach 404); the subtree then is in reach.
+    tables.treasury_regions(actor=request.user, region_code=filters.region)
+    within = filters.region or (None if request.user.is_superuser else request.user.region_id)
+    return selectors.treasury_status(day, within)
 
 
 class DaysFilter(Schema):

@@ -1,7 +1,8 @@
 """The treasury's warning tables as the pages and the read API show them: the monthly and the daily table per
-region, the county × month grid of red and yellow days, one region's days and level history, and the status
-rows of the `treasury_status` contract. Pure reads, scoped to the reader's subtree (`actor=None` is the system:
-the status command). Each table is a few grouped queries over the statements and levels, never one per region.
+region, the county × month grid of red and yellow days, one region's days and level history, the forecast of the
+counties in reach. Pure reads, scoped to the reader's subtree (the `treasury_status` contract is
+selectors.treasury_status, reached through `treasury_regions` for the reach). Each table is a few grouped
+queries over the statements and levels, never one per region.
 """
 
 import calendar
@@ -17,14 +18,11 @@ from django.utils.translation import gettext as _
 from disbursement.accounts.permissions import action_check
 from disbursement.accounts.scoping import jurisdiction_q
 from disbursement.errors import NotFound, ValidationFailed
-from disbursement.money import fen_to_yuan
 from disbursement.treasury.models import TreasuryBand, TreasuryLevel, TreasuryStatement
+from disbursement.treasury.statements import TREASURY_LEVELS
 from geo import codes
 from geo.models import Region
 
-# Regions that keep a treasury account: the province, the cities and the county-level units that are real
-# counties (statistics-only zones have no treasury of their own).
-TREASURY_LEVELS = ("province", "city", "county")
 # Worst first: the order a "sort by level" puts regions in, and the order bands are counted in.
 BAND_ORDER = (TreasuryBand.WARNING, TreasuryBand.LOW, TreasuryBand.NORMAL, TreasuryBand.IDLE)
 # A history chart shows this many months ending with the month on the page.
@@ -347,19 +345,6 @@ def has_breakdown(days: list[RegionDay]) -> bool:
 
 def level_number(level: Decimal | None) -> float | None:
     return None if level is None else float(level.quantize(Decimal("0.0001")))
-
-
-def status_rows(*, actor, day: datetime.date, region_code: str | None = None) -> dict:
-    """The `treasury_status` contract: {"date", "regions": [{"region", "closing_yuan", "avg_monthly_outflow_yuan",
-    "level", "band", "days_of_cover"}]} for the treasury regions (in reach, in `region_code`'s subtree) with a
-    level on that day. Shared by the status command and the API."""
-    regions = treasury_regions(actor=actor, region_code=region_code)
-    rows = TreasuryLevel.objects.filter(region_id__in=_codes(regions), day=day).order_by("region_id")
-    return {"date": day.isoformat(), "regions": [{
-        "region": lv.region_id, "closing_yuan": fen_to_yuan(lv.closing_fen),
-        "avg_monthly_outflow_yuan": fen_to_yuan(lv.avg_monthly_outflow_fen), "level": level_number(lv.level),
-        "band": lv.band, "days_of_cover": None if lv.days_of_cover is None else float(lv.days_of_cover),
-    } for lv in rows]}
 
 
 def open_treasury_alerts(*, actor, region_code: str):

@@ -1,30 +1,66 @@
-"""Treasury cash (库款) pages: the monthly and the daily warning table, the county × month grid, one region's
-days with its level history and open alerts, and the 三保 forecast. Views parse, call the tables (reads) or one
-service, and render; a region out of reach is a 404, a bad filter a message."""
+"""Treasury cash (库款) pages: the statement upload, the monthly and the daily warning table, the county × month
+grid, one region's days with its level history and open alerts, and the 三保 forecast. Views parse, call the
+tables (reads) or one service, and render; a region out of reach is a 404, a bad filter a message. Imports run in
+the request: a treasury export is a few hundred rows a day."""
 
 import math
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from disbursement.accounts.permissions import action_allowed
 from disbursement.charts import BAND_COLOURS, line_chart
 from disbursement.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from disbursement.money import yuan_to_fen
-from disbursement.treasury import tables
+from disbursement.treasury import services, tables
 from disbursement.treasury.exports import table_xlsx
-from disbursement.treasury.models import TreasuryBand
+from disbursement.treasury.models import TreasuryBand, TreasuryImport
 from disbursement.treasury.selectors import treasury_settings
+from disbursement.treasury.statements import COLUMNS
 from disbursement.treasury.transfers import scheduled_transfer_add
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORTS = ("level", "-level")
 
+
+class StatementUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Treasury statement file (CSV or XLSX)"))
+
+
+@login_required
+def statement_import(request):
+    may_import = action_allowed(request.user, "treasury.import", check_region=False)
+    form = StatementUploadForm(request.POST or None, request.FILES or None)
+    result, status = None, 200
+    if request.method == "POST":
+        if not may_import:
+            status = 403
+            form.add_error(None, gettext_lazy("Only county finance and the provincial administrator import treasury "
+                                   "statements."))
+        elif form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = services.statements_import(actor=request.user, content=upload.read(), file_name=upload.name)
+            except DomainError as exc:
+                status = exc.status
+                form.add_error(None, exc.message)
+            else:
+                status = 200 if result.status == "accepted" else 422
+        else:
+            status = 422
+    imports = TreasuryImport.objects.all() if request.user.is_superuser else TreasuryImport.objects.filter(
+        uploaded_by=request.user)
+    return render(request, "treasury/import.html", {
+        "form": form, "may_import": may_import, "result": result, "columns": COLUMNS,
+        "imports": imports.order_by("-created_at")[:20],
+    }, status=status)
 
 def _refused(request, exc: DomainError, fallback: str):
     """NotFound is a 404 (existence not revealed); a role without the pages goes home; a bad filter is told and

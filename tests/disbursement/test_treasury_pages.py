@@ -167,6 +167,8 @@ def test_county_finance_sees_only_its_county(page_client, api_client, people, hi
     api = api_client(people["finance"])
     status = api.get("/api/v1/treasury/status", {"date": f"{M}-31"}).json()
     assert [r["region"] for r in status["regions"]] == [XIANGTAN_COUNTY]
+    today = api.get("/api/v1/treasury/status").json()["regions"]  # as of today: the latest statement
+    assert [(r["region"], r["day"], r["band"]) for r in today] == [(XIANGTAN_COUNTY, f"{APRIL:%Y-%m}-30", "idle")]
     assert api.get("/api/v1/treasury/status", {"region": SHAOSHAN}).status_code == 404
     assert api.get(f"/api/v1/treasury/regions/{SHAOSHAN}/days").status_code == 404
 
@@ -184,13 +186,14 @@ def test_a_city_supervisor_gets_404_outside_the_city(page_client, people, histor
 def test_the_status_api_follows_the_treasury_status_contract(api_client, people, history):
     body = api_client(people["city"]).get("/api/v1/treasury/status", {"date": f"{M}-31"}).json()
     assert body["date"] == f"{M}-31"
+    day = f"{M}-31"
     assert body["regions"] == [
-        {"region": XIANGTAN_CITY, "closing_yuan": "1200.00", "avg_monthly_outflow_yuan": "3000.00", "level": 0.4,
-         "band": "low", "days_of_cover": 12.0},
-        {"region": XIANGTAN_COUNTY, "closing_yuan": "2000.00", "avg_monthly_outflow_yuan": "3000.00",
+        {"region": XIANGTAN_CITY, "day": day, "closing_yuan": "1200.00", "avg_monthly_outflow_yuan": "3000.00",
+         "level": 0.4, "band": "low", "days_of_cover": 12.0},
+        {"region": XIANGTAN_COUNTY, "day": day, "closing_yuan": "2000.00", "avg_monthly_outflow_yuan": "3000.00",
          "level": 0.6667, "band": "normal", "days_of_cover": 20.0},
-        {"region": SHAOSHAN, "closing_yuan": "3000.00", "avg_monthly_outflow_yuan": "3000.00", "level": 1.0,
-         "band": "idle", "days_of_cover": 30.0},
+        {"region": SHAOSHAN, "day": day, "closing_yuan": "3000.00", "avg_monthly_outflow_yuan": "3000.00",
+         "level": 1.0, "band": "idle", "days_of_cover": 30.0},
     ]
     province = api_client(people["province"]).get("/api/v1/treasury/status", {"date": f"{M}-31"}).json()
     assert CHANGSHA_COUNTY in [r["region"] for r in province["regions"]]
