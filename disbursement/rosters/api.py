@@ -13,6 +13,7 @@ from disbursement.money import fen_to_yuan
 from disbursement.payments.holds import roster_held_lines
 from disbursement.pii import mask_name
 from disbursement.rosters import reports, selectors, services, workflow
+from disbursement.treasury.forecast import approval_outlook
 
 router = Router(tags=["rosters"])
 
@@ -204,6 +205,49 @@ class HeldLineOut(Schema):
     alert_url: str | None
 
 
+class ShortfallOut(Schema):
+    month: str
+    gap_yuan: str
+
+
+class TreasuryOutlookOut(Schema):
+    """The county's treasury beside the finance step: a warning when paying the roster out of the latest closing
+    balance would leave the coverage level below the warning threshold (approval is never blocked)."""
+
+    county: str
+    county_name: str
+    day: date
+    band: str
+    level: str | None
+    days_of_cover: str | None
+    closing_yuan: str
+    avg_monthly_outflow_yuan: str
+    roster_total_yuan: str
+    level_after: str | None
+    band_after: str
+    warning_below: str
+    warns: bool
+    shortfalls: list[ShortfallOut]
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def treasury_outlook_out(roster) -> dict | None:
+    outlook = approval_outlook(roster)
+    if outlook is None:
+        return None
+    return {"county": outlook.region_code, "county_name": outlook.region_name, "day": outlook.day,
+            "band": outlook.band, "level": _text(outlook.level), "days_of_cover": _text(outlook.days_of_cover),
+            "closing_yuan": fen_to_yuan(outlook.closing_fen),
+            "avg_monthly_outflow_yuan": fen_to_yuan(outlook.avg_monthly_outflow_fen),
+            "roster_total_yuan": fen_to_yuan(outlook.roster_total_fen), "level_after": _text(outlook.level_after),
+            "band_after": outlook.band_after, "warning_below": str(outlook.warning_below), "warns": outlook.warns,
+            "shortfalls": [{"month": row.label, "gap_yuan": fen_to_yuan(row.gap_fen)}
+                           for row in outlook.forecast.shortfalls]}
+
+
 class WorkflowOut(RosterOut):
     publicity_started_at: datetime | None = Field(None, description="when the roster was published (system clock)")
     publicity_end: date | None = Field(None, description="the last full day of publicity; township approval from "
@@ -214,6 +258,8 @@ class WorkflowOut(RosterOut):
     next_actions: list[str]
     history: list[ApprovalOut]
     held_lines: list[HeldLineOut]
+    treasury_outlook: TreasuryOutlookOut | None = Field(
+        None, description="at the finance step and in the finance approval's answer: the county's treasury")
 
 
 def held_lines_flat(*, roster_id: int) -> list[dict]:
@@ -232,8 +278,10 @@ def held_lines_flat(*, roster_id: int) -> list[dict]:
         return timezone.localdate(roster.publicity_started_at) if roster.publicity_started_at else None
 
 
-def _workflow_out(request, roster):
+def _workflow_out(request, roster, *, approved_now: bool = False):
     roster.next_actions = workflow.roster_next_actions(actor=request.user, roster=roster)
+    finance_step = approved_now or "finance_approve" in roster.next_actions
+    roster.treasury_outlook = treasury_outlook_out(roster) if finance_step else None
     roster.history = list(roster.approvals.select_related("actor"))
     roster.held_lines = held_lines_flat(roster_id=roster.pk)
     return roster
@@ -245,7 +293,8 @@ def roster_action(request, roster_id: int, payload: ActionIn):
     roster = workflow.roster_act(actor=request.user, roster_id=roster_id, action=payload.action,
                                  reason=payload.reason,
                                  notice_posted_on=payload.notice_posted_on or payload.publicity_start)
-    return _workflow_out(request, selectors.roster_get(actor=request.user, roster_id=roster.pk))
+    return _workflow_out(request, selectors.roster_get(actor=request.user, roster_id=roster.pk),
+                         approved_now=payload.action == "finance_approve")
 
 
 @router.get("/rosters/{roster_id}/workflow", response=WorkflowOut, summary="A roster's workflow state and history")

@@ -20,13 +20,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from disbursement.alerts import services as alerts_services
 from disbursement.alerts.models import OPEN_STATUSES, Alert, AlertSource, AlertStatus, Severity, SubjectKind
 from disbursement.audit.services import audit_record
+from disbursement.bulk import rows_fetch
 from disbursement.money import fen_to_yuan_grouped
 from disbursement.risk.base import Finding, Subject
 from disbursement.treasury.forecast import forecasts, settled_by_day
@@ -120,26 +122,37 @@ def _subject(code: str, names: dict) -> Subject:
 
 
 def _levels(region_codes, as_of: datetime.date) -> pd.DataFrame:
+    """Every stored level up to `as_of` of these regions (all when None), ordered by region and day: one query."""
     columns = ["region_id", "day", "band", "level", "closing_fen", "avg_monthly_outflow_fen", "days_of_cover"]
-    rows = TreasuryLevel.objects.filter(day__lte=as_of)
+    where, params = "day <= %s", [as_of]
     if region_codes is not None:
-        rows = rows.filter(region_id__in=list(region_codes))
-    return pd.DataFrame(list(rows.order_by("region_id", "day").values_list(*columns)), columns=columns)
+        codes_list = list(region_codes) or [""]
+        where += f" AND region_id IN ({', '.join(['%s'] * len(codes_list))})"
+        params += codes_list
+    with connection.cursor() as cursor:
+        frame = rows_fetch(cursor, f"SELECT {', '.join(columns)} FROM {TreasuryLevel._meta.db_table} "
+                                   f"WHERE {where} ORDER BY region_id, day", params, columns)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
 
 
 def _runs(levels: pd.DataFrame) -> pd.DataFrame:
     """One row per run of consecutive statement days in one band: region_id, band, start, end, and for runs that
-    ended, the first day after (next_start) with that day's band and level."""
-    frame = levels[["region_id", "day", "band"]]
-    changed = (frame["band"] != frame["band"].shift()) | (frame["region_id"] != frame["region_id"].shift())
-    runs = frame.assign(run=changed.cumsum()).groupby("run").agg(
-        region_id=("region_id", "first"), band=("band", "first"), start=("day", "min"), end=("day", "max"))
-    runs = runs.reset_index(drop=True)
-    same_region = runs["region_id"] == runs["region_id"].shift(-1)
-    runs["next_start"] = runs["start"].shift(-1).where(same_region)
-    runs["next_band"] = runs["band"].shift(-1).where(same_region)
-    after = levels[["region_id", "day", "level"]].rename(columns={"day": "next_start", "level": "next_level"})
-    return runs.merge(after, how="left", on=["region_id", "next_start"])
+    ended, the first day after (next_start) with that day's band and level (None while the run is current)."""
+    region, band = levels["region_id"].to_numpy(), levels["band"].to_numpy()
+    changed = np.ones(len(levels), dtype=bool)
+    changed[1:] = (band[1:] != band[:-1]) | (region[1:] != region[:-1])
+    starts = np.flatnonzero(changed)
+    ends = np.append(starts[1:], len(levels)) - 1
+    days, level = levels["day"].to_numpy(), levels["level"].to_numpy()
+    runs = pd.DataFrame({"region_id": region[starts], "band": band[starts], "start": days[starts],
+                         "end": days[ends]})
+    following = np.append(starts[1:], len(levels) - 1)
+    ended = np.append(region[starts[1:]] == region[starts[:-1]], False)
+    runs["next_start"] = np.where(ended, days[following], None)
+    runs["next_band"] = np.where(ended, band[following], None)
+    runs["next_level"] = np.where(ended, level[following], None)
+    return runs
 
 
 def _band_findings(levels: pd.DataFrame, settings, names: dict) -> tuple[dict, dict]:

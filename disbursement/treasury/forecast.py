@@ -109,28 +109,52 @@ def forecasts(region_codes, *, as_of: datetime.date | None = None, months: int |
     committed = committed_by_county(region_codes)
     latest_month = _add_months(as_of.replace(day=1), 1)
     scheduled = _scheduled(region_codes, start=start, end=_add_months(latest_month, months))
+    history = _history(statements)
     result = {}
-    by_region = dict(tuple(statements.groupby("region_id", sort=False)))
     for code in region_codes:
-        rows = by_region.get(code)
-        if rows is None:
+        if code not in history:
             result[code] = Forecast(code, None)
             continue
-        result[code] = _county_forecast(code, rows, months=months, committed=committed.get(code, (0, 0)),
+        result[code] = _county_forecast(code, history[code], months=months, committed=committed.get(code, (0, 0)),
                                         scheduled=scheduled)
     return result
 
 
-def _county_forecast(code: str, rows: pd.DataFrame, *, months: int, committed: tuple[int, int],
-                     scheduled: dict) -> Forecast:
-    rows = rows.sort_values("day")
-    latest = rows["day"].iloc[-1]
-    closing = int(rows["closing_fen"].iloc[-1])
-    trailing = rows[rows["day"] > latest - datetime.timedelta(days=TRAILING_DAYS)]
-    trailing_in, trailing_rec = int(trailing["inflow_fen"].sum()), int(trailing["recurring_fen"].sum())
-    trailing_days = len(trailing)
-    monthly = rows.assign(month=[d.replace(day=1) for d in rows["day"]]).groupby("month").agg(
+@dataclass(frozen=True)
+class _History:
+    latest: datetime.date
+    closing_fen: int
+    trailing_inflow_fen: int
+    trailing_recurring_fen: int
+    trailing_days: int
+    monthly: dict  # first of month → (inflow, recurring, statement days)
+
+
+def _history(statements: pd.DataFrame) -> dict[str, _History]:
+    """What each county's forecast reads from its statements, computed for all counties at once: the latest day
+    and closing, sums over the trailing days, and sums per calendar month."""
+    statements = statements.sort_values(["region_id", "day"], kind="stable")
+    latest = statements.groupby("region_id", sort=False).tail(1).set_index("region_id")
+    statements = statements.join(latest["day"].rename("latest"), on="region_id")
+    since = statements["latest"] - datetime.timedelta(days=TRAILING_DAYS)
+    trailing = statements[statements["day"] > since].groupby("region_id").agg(
         inflow=("inflow_fen", "sum"), recurring=("recurring_fen", "sum"), days=("day", "count"))
+    statements["month"] = pd.to_datetime(statements["day"]).to_numpy().astype("datetime64[M]")
+    sums = statements.groupby(["region_id", "month"]).agg(
+        inflow=("inflow_fen", "sum"), recurring=("recurring_fen", "sum"), days=("day", "count"))
+    monthly: dict[str, dict] = {}
+    for (code, month), inflow, recurring, days in sums.itertuples():
+        monthly.setdefault(code, {})[month.date()] = (int(inflow), int(recurring), int(days))
+    sums_by_code = trailing.to_dict("index")
+    return {code: _History(latest=day, closing_fen=int(closing), trailing_inflow_fen=int(sums_by_code[code]["inflow"]),
+                           trailing_recurring_fen=int(sums_by_code[code]["recurring"]),
+                           trailing_days=int(sums_by_code[code]["days"]), monthly=monthly[code])
+            for code, day, closing in zip(latest.index, latest["day"], latest["closing_fen"], strict=True)}
+
+
+def _county_forecast(code: str, history: _History, *, months: int, committed: tuple[int, int],
+                     scheduled: dict) -> Forecast:
+    latest, closing = history.latest, history.closing_fen
     first_day = latest + datetime.timedelta(days=1)
     opening, out = closing, []
     basic, other = committed
@@ -139,12 +163,13 @@ def _county_forecast(code: str, rows: pd.DataFrame, *, months: int, committed: t
         days_in = _days_in(month)
         covers = days_in - first_day.day + 1 if k == 0 else days_in
         last_year = _add_months(month, -12)
-        if last_year in monthly.index and monthly.at[last_year, "days"] == _days_in(last_year):
-            inflow, recurring = int(monthly.at[last_year, "inflow"]), int(monthly.at[last_year, "recurring"])
+        known = history.monthly.get(last_year)
+        if known is not None and known[2] == _days_in(last_year):
+            inflow, recurring, _ = known
             basis = "last_year"
         else:
-            inflow = _share(trailing_in, days_in, trailing_days)
-            recurring = _share(trailing_rec, days_in, trailing_days)
+            inflow = _share(history.trailing_inflow_fen, days_in, history.trailing_days)
+            recurring = _share(history.trailing_recurring_fen, days_in, history.trailing_days)
             basis = "trailing"
         inflow, recurring = _share(inflow, covers, days_in), _share(recurring, covers, days_in)
         transfers = scheduled.get((code, month), 0)
@@ -178,9 +203,13 @@ def _add_months(first: datetime.date, months: int) -> datetime.date:
 
 def _statements(region_codes: list[str], start: datetime.date, end: datetime.date) -> pd.DataFrame:
     columns = ["region_id", "day", "inflow_fen", "outflow_fen", "closing_fen", "outflow_subsidy_fen"]
-    values = TreasuryStatement.objects.filter(region_id__in=region_codes, day__gte=start, day__lte=end) \
-        .values_list(*columns)
-    frame = pd.DataFrame(list(values), columns=columns)
+    marks = ", ".join(["%s"] * len(region_codes))
+    frame = _fetch(f"""
+        SELECT {", ".join(columns)} FROM {TreasuryStatement._meta.db_table}
+        WHERE region_id IN ({marks}) AND day >= %s AND day <= %s""", [*region_codes, start, end], columns)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    for column in ("inflow_fen", "outflow_fen", "closing_fen"):
+        frame[column] = frame[column].astype("int64")
     frame["outflow_subsidy_fen"] = frame["outflow_subsidy_fen"].astype("Int64")
     return frame
 

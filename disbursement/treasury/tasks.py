@@ -6,18 +6,15 @@ from disbursement.treasury.alerting import treasury_alerts_refresh
 
 
 @shared_task(ignore_result=True, acks_late=True)
-def treasury_after_import(region_codes: list[str]) -> None:
-    """Queued (on commit) after statements were imported and their levels recomputed. The alerts that follow
-    from the new levels (bands entered, idle spells, forecast gaps) are written by the alerts side of the
-    treasury package through `treasury_refresh_alerts` in this module; until that exists this does nothing.
-    Kept apart so the import's answer never waits for, or fails with, the alerts."""
-    hook = globals().get("treasury_refresh_alerts")
-    if hook is not None:
-        hook(region_codes)
-
-
-@shared_task(ignore_result=True, acks_late=True)
 def treasury_refresh_alerts(region_codes: list[str] | None = None) -> None:
     """Raise, refresh and close the treasury alerts of these regions (all when None): after a statement import
     for the regions it touched, and daily for all. Idempotent, so a repeat is harmless."""
+    treasury_alerts_refresh(region_codes)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def treasury_after_import(region_codes: list[str]) -> None:
+    """Queued (on commit) after statements were imported and their levels recomputed: the alerts that follow
+    from the new levels (bands entered, idle spells, forecast gaps, reconciliation). Kept apart so the import's
+    answer never waits for, or fails with, the alerts."""
     treasury_alerts_refresh(region_codes)

@@ -197,3 +197,31 @@ def test_existing_alert_keys_are_unchanged_without_an_episode():
                                                                                subjects=subjects, episode="")
     assert alert_key(source="treasury", rule="TR1", subjects=subjects, episode="2026-11-20") != alert_key(
         source="treasury", rule="TR1", subjects=subjects, episode="2026-11-21")
+
+
+def test_statements_imported_through_the_treasury_import_raise_the_warning(make_user):
+    """The real path: a statement file, its levels recomputed by the import, then the task the import queues.
+    5,000.00 yuan on hand and 1,000.00 paid out a day: level 5,000 ÷ 30,000 = 0.1667, warning from day one."""
+    from disbursement.treasury.services import statements_import
+    from disbursement.treasury.tasks import treasury_after_import
+    from tests.disbursement.treasury_builders import statement_csv, statement_rows
+
+    finance = make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY)
+    first = timezone.localdate() - datetime.timedelta(days=30)
+    rows = statement_rows(XIANGTAN_COUNTY, first, 30, opening=5_000, inflow=1_000, outflow=1_000)
+    result = statements_import(actor=finance, content=statement_csv(rows), file_name="statements.csv")
+    assert result.status == "accepted", result.as_json()
+    treasury_after_import.apply(args=[[XIANGTAN_COUNTY]]).get()
+    [alert] = alerts("TR1")
+    assert alert.evidence["since"] == first.isoformat() and alert.evidence["level"] == "0.1667"
+    assert InboxEntry.objects.filter(alert=alert, user=finance).exists()
+
+
+def test_treasury_alert_page_shows_the_evidence_to_the_city_and_hides_it_from_another_county(make_user,
+                                                                                           page_client):
+    levels_write(XIANGTAN_COUNTY, D0, "NW")
+    treasury_alerts_refresh([XIANGTAN_COUNTY], as_of=day(1))
+    [alert] = alerts("TR1")
+    page = page_client(make_user(Role.SUPERVISOR, XIANGTAN_CITY)).get(f"/alerts/{alert.id}/")
+    assert page.status_code == 200 and "期末库款 6,000.00 元" in page.content.decode()
+    assert page_client(make_user(Role.COUNTY_FINANCE, SHAOSHAN_CITY)).get(f"/alerts/{alert.id}/").status_code == 404

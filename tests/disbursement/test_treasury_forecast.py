@@ -188,3 +188,36 @@ def test_outlook_is_none_without_statements(people):
 
 def test_forecast_of_a_county_without_statements_is_empty():
     assert treasury_forecast(CHANGSHA_COUNTY).rows == []
+
+
+def test_transfer_api_schedules_for_the_province_and_refuses_others(people, api_client):
+    month = month_start(timezone.localdate(), 1).strftime("%Y-%m")
+    body = {"region": XIANGTAN_COUNTY, "month": month, "amount_yuan": "50000.00", "document": "湘财预〔2026〕7号"}
+    created = api_client(people["admin"]).post("/api/v1/treasury/transfers", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert {k: created.json()[k] for k in ("region", "month", "amount_yuan")} == {
+        "region": XIANGTAN_COUNTY, "month": month, "amount_yuan": "50000.00"}
+    assert treasury_forecast(XIANGTAN_COUNTY).rows == []  # no statements yet, but the transfer is stored
+    refused = api_client(people["finance"]).post("/api/v1/treasury/transfers", body, content_type="application/json")
+    assert refused.status_code == 403
+    for change in ({"amount_yuan": "1.234"}, {"amount_yuan": "abc"}, {"month": "2026-13"}, {"region": "43"},
+                   {"region": YISUHE_TOWN}, {"document": ""}):
+        answer = api_client(people["admin"]).post("/api/v1/treasury/transfers", {**body, **change},
+                                                  content_type="application/json")
+        assert answer.status_code == 422, (change, answer.content)
+
+
+def test_finance_approval_answer_carries_the_treasury_outlook(people, api_client):
+    levels_write(XIANGTAN_COUNTY, timezone.localdate() - datetime.timedelta(days=3), "NLL", average=1_000_000)
+    issue(1_000_000)
+    roster = through_department(accepted_roster(3), people)
+    client = api_client(people["finance"])
+    before = client.get(f"/api/v1/rosters/{roster.pk}/workflow").json()["treasury_outlook"]
+    assert (before["band"], before["level_after"], before["band_after"], before["warns"]) == (
+        "low", "0.2500", "warning", True)
+    answer = client.post(f"/api/v1/rosters/{roster.pk}/actions", {"action": "finance_approve"},
+                         content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "finance_approved"
+    assert answer.json()["treasury_outlook"]["warns"] is True
+    clerk_view = api_client(people["clerk"]).get(f"/api/v1/rosters/{roster.pk}/workflow").json()
+    assert clerk_view["treasury_outlook"] is None
