@@ -1,7 +1,7 @@
 """Treasury cash in the JSON API: statement files in (all or nothing), transfers scheduled by the province, and
-the reads: the status of every
-region on a day (the `treasury_status` contract), one region's days, the county × month grid and the 三保
-forecast. Reads are scoped like the pages; a region out of reach is 404. Amounts are yuan strings."""
+the reads: the status of every region as of a day (the `treasury_status` contract), one region's days, the
+county × month grid and the 三保 forecast. Reads are scoped like the pages; a region out of reach is 404.
+Amounts are yuan strings."""
 
 import datetime
 
