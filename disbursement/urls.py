@@ -55,4 +55,10 @@ urlpatterns = [
          name="supervision-roster-lines"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
     path("treasury/import/", treasury_views.statement_import, name="treasury-import"),
+    path("treasury/", treasury_views.month_table, name="treasury-months"),
+    path("treasury/export/", treasury_views.month_export, name="treasury-month-export"),
+    path("treasury/daily/", treasury_views.day_table, name="treasury-days"),
+    path("treasury/grid/", treasury_views.grid, name="treasury-grid"),
+    path("treasury/forecast/", treasury_views.forecast, name="treasury-forecast"),
+    path("treasury/regions/<str:code>/", treasury_views.region_detail, name="treasury-region"),
 ]

@@ -95,6 +95,10 @@ RULES: dict[str, Rule] = {
     "supervision.view": Rule(frozenset({Role.SUPERVISOR, _FINANCE, Role.PROVINCE_ADMIN}),
                              _("Only supervisors, county finance and the provincial administrator use the "
                                "supervision desk."), superuser=True),
+    # Treasury cash (库款): supervisors of any level, county finance (its own county) and the province watch it.
+    "treasury.view": Rule(frozenset({Role.SUPERVISOR, _FINANCE, Role.PROVINCE_ADMIN}),
+                          _("Only supervisors, county finance and the provincial administrator watch treasury cash."),
+                          superuser=True),
     # Transfers the level above has scheduled to a county count in its treasury forecast: entered by the province.
     "treasury.schedule": Rule(frozenset({Role.PROVINCE_ADMIN}),
                               _("Only the provincial administrator enters scheduled transfers."), superuser=True),

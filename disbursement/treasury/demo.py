@@ -55,7 +55,7 @@ def statements_demo(codes: list[str], *, end: datetime.date, years: int, seed: i
 
     month = days.month.to_numpy()
     dom = days.day.to_numpy()
-    working = np.asarray(days.dayofweek < 5)
+    working = np.asarray(days.day_of_week < 5)
     season = np.select([month == 12, month == 11, month == 1], [1.9, 1.1, 0.8], 1.0)
     season = np.where((month == 12) & (dom >= 24), 2.6, season)
 

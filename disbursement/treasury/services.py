@@ -323,7 +323,11 @@ def levels_recompute(region_codes=None, *, since: datetime.date | None = None) -
         if since is not None:
             where.append("day >= %s")
             params.append(since)
-        cursor.execute(f"DELETE FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else ""), params)
+        if not where and connection.vendor == "postgresql":
+            # Everything is rewritten: TRUNCATE (transactional in PostgreSQL) instead of deleting row by row.
+            cursor.execute(f"TRUNCATE {table}")
+        else:
+            cursor.execute(f"DELETE FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else ""), params)
         if len(levels):
             bulk.table_copy(cursor, table, levels, text_columns=("band",))
     bulk.tables_analyze(TreasuryLevel)
@@ -354,15 +358,15 @@ def _statements_for_levels(region_codes, load_from: datetime.date | None) -> pd.
             buffer.seek(0)
             table_ = pa_csv.read_csv(buffer, read_options=pa_csv.ReadOptions(
                 column_names=["region_id", "day", "outflow_fen", "closing_fen"]),
-                convert_options=pa_csv.ConvertOptions(column_types={"region_id": "string", "day": "string"}))
-            return table_.to_pandas()
+                convert_options=pa_csv.ConvertOptions(column_types={"region_id": pa.string(), "day": pa.date32()}))
+            return table_.to_pandas(date_as_object=False)
         return bulk.rows_fetch(cursor, sql, columns=["region_id", "day", "outflow_fen", "closing_fen"])
 
 
 def levels_frame(statements: pd.DataFrame, *, settings) -> pd.DataFrame:
     """The levels of every statement row (region_id, day ISO, outflow_fen, closing_fen; any order), as the
-    rows of TreasuryLevel: region_id, day, closing_fen, avg_monthly_outflow_fen, level and days_of_cover as
-    decimal text (None when undefined), band.
+    rows of TreasuryLevel: region_id, day (ISO), closing_fen, avg_monthly_outflow_fen, level and days_of_cover
+    as decimal text (<NA> when undefined), band; text columns are pyarrow strings.
 
     The window of row i begins at the first statement of its region on or after the first day of the month
     (window − 1) months back: a binary search on (region, day) keys. Sums come from one running total
@@ -372,13 +376,12 @@ def levels_frame(statements: pd.DataFrame, *, settings) -> pd.DataFrame:
     if statements.empty:
         return pd.DataFrame(columns=columns)
     window = int(settings.window_months)
-    names, region_index = np.unique(statements["region_id"].astype(str).to_numpy(), return_inverse=True)
+    region_index, names = pd.factorize(statements["region_id"], sort=True)
     days = statements["day"].to_numpy()
     days = days.astype("M8[D]") if np.issubdtype(days.dtype, np.datetime64) else np.asarray(
         days.astype(str), dtype="M8[D]")
     order = np.lexsort((days.astype(np.int64), region_index))
     region_index, days = region_index[order].astype(np.int64), days[order]
-    region = names[region_index]
     outflow = statements["outflow_fen"].to_numpy(dtype=np.int64)[order]
     closing = statements["closing_fen"].to_numpy(dtype=np.int64)[order]
     ordinal = days.astype(np.int64)
@@ -407,21 +410,24 @@ def levels_frame(statements: pd.DataFrame, *, settings) -> pd.DataFrame:
     thresholds = [int(value * 10_000) for value in (settings.warning_below, settings.low_below, settings.idle_above)]
     band = np.select(
         [~has_average & (closing > 0), ~has_average, level < thresholds[0], level < thresholds[1],
-         level <= thresholds[2]],
-        ["idle", "warning", "warning", "low", "normal"], default="idle")
+         level <= thresholds[2]], [3, 0, 0, 1, 2], default=3)
+    # Text columns stay pyarrow strings: half a million Python strings would cost more than the arithmetic.
+    text = pd.ArrowDtype(pa.string())
     return pd.DataFrame({
-        "region_id": region,
-        "day": np.datetime_as_string(days, unit="D"),
+        "region_id": pd.Series(pc.take(pa.array(np.asarray(names, dtype=object), pa.string()), region_index),
+                               dtype=text),
+        "day": pd.Series(pc.cast(pa.array(days, pa.date32()), pa.string()), dtype=text),
         "closing_fen": closing,
         "avg_monthly_outflow_fen": monthly,
-        "level": np.where(has_average, _decimal_text(level, 4), None),
-        "band": band,
-        "days_of_cover": np.where(has_daily, _decimal_text(cover, 1), None),
+        "level": pd.Series(_decimal_text(level, 4, has_average), dtype=text),
+        "band": pd.Series(pc.take(pa.array(["warning", "low", "normal", "idle"]), band), dtype=text),
+        "days_of_cover": pd.Series(_decimal_text(cover, 1, has_daily), dtype=text),
     }, columns=columns)
 
 
-def _decimal_text(scaled: np.ndarray, places: int) -> np.ndarray:
-    """Non-negative integers in units of 10**-places as decimal text ("2.3310"), by pyarrow over the column."""
+def _decimal_text(scaled: np.ndarray, places: int, defined: np.ndarray) -> pa.Array:
+    """Non-negative integers in units of 10**-places as decimal text ("2.3310"), null where not `defined`."""
     whole = pc.cast(pa.array(scaled // 10**places), pa.string())
     fraction = pc.utf8_lpad(pc.cast(pa.array(scaled % 10**places), pa.string()), places, "0")
-    return pc.binary_join_element_wise(whole, fraction, ".").to_numpy(zero_copy_only=False)
+    return pc.if_else(pa.array(defined), pc.binary_join_element_wise(whole, fraction, "."),
+                      pa.scalar(None, pa.string()))

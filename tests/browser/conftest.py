@@ -50,6 +50,16 @@ def desk_page(browser):
 
 
 
+@pytest.fixture
+def watched_page(desk_page):
+    """The desk page, recording every CSP violation the browser reports and every script error."""
+    desk_page.violations = []
+    desk_page.on("console", lambda message: desk_page.violations.append(message.text)
+                 if "Content Security Policy" in message.text else None)
+    desk_page.on("pageerror", lambda error: desk_page.violations.append(str(error)))
+    return desk_page
+
+
 @pytest.fixture(autouse=True)
 def reference_data(reference_in_transactional_db):
     """Browser tests run against a live server in another thread, so they need committed data."""

@@ -14,16 +14,6 @@ from tests.factories import card_number, id_number, roster_csv, roster_row
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def watched_page(desk_page):
-    """The desk page, recording every CSP violation the browser reports and every script error."""
-    desk_page.violations = []
-    desk_page.on("console", lambda message: desk_page.violations.append(message.text)
-                 if "Content Security Policy" in message.text else None)
-    desk_page.on("pageerror", lambda error: desk_page.violations.append(str(error)))
-    return desk_page
-
-
 def test_staff_pages_switch_language_and_follow_an_import_without_a_csp_violation(watched_page, live_server,
                                                                                    make_user):
     page = watched_page
