@@ -47,7 +47,7 @@ def treasury_statements_import(request, file: File[UploadedFile]):
 
 class TransferIn(Schema):
     region: str = Field(..., pattern=r"^[0-9]{12}$", description="the county's 12-digit code")
-    month: str = Field(..., pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    month: str = Field(..., pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM (1900–2099)")
     amount_yuan: str = Field(..., max_length=20, description="decimal yuan, e.g. 5000000.00")
     document: str = Field(..., min_length=1, max_length=100, description="the document number (文号)")
 
