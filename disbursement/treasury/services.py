@@ -64,7 +64,9 @@ class StatementImportResult:
     seconds: dict[str, float] = field(default_factory=dict)  # by phase, for the benchmark
 
     def as_json(self) -> dict:
-        return {"status": self.status, "rows": self.rows, "errors": self.errors, "error_count": self.error_count,
+        # `code` and `message` also make a rejection (422) a body of the API's one error shape.
+        return {"status": self.status, "code": self.status, "rows": self.rows, "errors": self.errors,
+                "error_count": self.error_count,
                 "message": self.message, "inserted": self.inserted, "replaced": self.replaced,
                 "unchanged": self.unchanged}
 
