@@ -85,14 +85,17 @@ def main() -> None:
           f"{without_levels / copy_s:4.1f} × raw COPY", flush=True)
 
     started = time.perf_counter()
-    written = levels_recompute()
+    recompute_phases = {}
+    written = levels_recompute(seconds=recompute_phases)
     recompute_s = time.perf_counter() - started
-    print(f"(c) levels_recompute, every treasury:   {recompute_s:6.2f} s  ({written:,} levels)", flush=True)
+    phases = "  ".join(f"{name} {seconds:.2f}" for name, seconds in recompute_phases.items())
+    print(f"(c) levels_recompute, every treasury:   {recompute_s:6.2f} s  ({written:,} levels; phases: {phases})",
+          flush=True)
     print(json.dumps({
         "rows": len(frame), "regions": len(codes), "years": args.years, "copy_s": round(copy_s, 2),
         "import_s": round(import_s, 2), "import_x_copy": round(import_s / copy_s, 2),
         "statements_x_copy": round(without_levels / copy_s, 2), "recompute_s": round(recompute_s, 2),
-        "phases": result.seconds,
+        "phases": result.seconds, "recompute_phases": recompute_phases,
     }))
 
 

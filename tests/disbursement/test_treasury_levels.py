@@ -187,3 +187,25 @@ def test_the_province_administrator_changes_the_thresholds_and_every_level_follo
     assert response.status_code == 302
     assert treasury_settings().warning_below == Decimal("0.2")
     assert TreasuryLevel.objects.get(region_id=XIANGTAN_COUNTY, day=day).band == "low"
+
+
+def test_a_bulk_write_rebuilds_the_indexes_and_constraints_it_dropped(monkeypatch):
+    from django.db import IntegrityError, connection, transaction
+
+    from disbursement.treasury import services
+    from disbursement.treasury.models import TreasuryStatement
+
+    def shape(table):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table])
+            return cursor.fetchall()
+
+    before = {table: shape(table) for table in ("disbursement_treasurylevel", "disbursement_treasurystatement")}
+    monkeypatch.setattr(services, "BULK_REBUILD_ROWS", 1)
+    _import(statement_rows(XIANGTAN_COUNTY, datetime.date(2026, 1, 1), 3))
+    assert levels_recompute() == 3
+    assert {table: shape(table) for table in before} == before
+    stored = TreasuryStatement.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TreasuryStatement.objects.create(region_id=stored.region_id, day=stored.day, opening_fen=0, inflow_fen=0,
+                                         outflow_fen=0, closing_fen=0, imported_at=stored.imported_at)
