@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disbursement', '0015_sup_a_supervision_facts'),
+        ('disbursement', '0016_supervision_facts'),
         ('geo', '0001_initial'),
     ]
 

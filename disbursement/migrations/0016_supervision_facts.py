@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disbursement', '0014_tr_a_treasury'),
+        ('disbursement', '0015_basic_livelihood'),
         ('geo', '0001_initial'),
     ]
 
