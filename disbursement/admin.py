@@ -3,8 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
 from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin, StandardAdmin
-from disbursement.models import (ApiToken, CatalogRelease, Category, Item, RuleSetting, Standard, TreasurySettings,
-                                 User)
+from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, Standard, TreasurySettings, User
 from disbursement.risk.admin import RuleSettingAdmin
 from disbursement.treasury.admin import TreasurySettingsAdmin
 
