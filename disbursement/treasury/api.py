@@ -20,9 +20,9 @@ router = Router(tags=["treasury"])
 
 
 class StatementErrorOut(Schema):
-    row: int | None
-    field: str | None
-    code: str
+    row: int | None = None
+    field: str | None = None
+    code: str | None = None
     message: str
 
 
@@ -38,7 +38,19 @@ class StatementImportOut(Schema):
     unchanged: int
 
 
-@router.post("/treasury/statements", response={200: StatementImportOut, 422: StatementImportOut},
+class StatementRejectedOut(Schema):
+    """A 422: the file rejected whole (status "rejected", with every row's errors), or a request the API could not
+    take at all (no file: the common error shape, `errors` naming the field)."""
+
+    status: str | None = Field(None, description='"rejected" when a file was read and refused')
+    code: str
+    message: str
+    rows: int | None = None
+    error_count: int | None = None
+    errors: list[StatementErrorOut] = []
+
+
+@router.post("/treasury/statements", response={200: StatementImportOut, 422: StatementRejectedOut},
              summary="Import daily treasury statements (CSV or XLSX): accepted whole (200) or rejected whole (422)")
 def treasury_statements_import(request, file: File[UploadedFile]):
     result = services.statements_import(actor=request.user, content=file.read(),

@@ -177,7 +177,7 @@ def test_bad_parameters_answer_400_with_the_reason(make_user, page_client):
             if url == "/supervision/map/":
                 assert b'id="map-refused"' in response.content
     # The reason is named on the page, the frame and the export alike.
-    assert client.get("/supervision/map/frame/", {"measure": "x"}).content.decode() == "Unknown measure."
+    assert client.get("/supervision/map/frame/", {"measure": "x"}).content.decode() == "未知的指标。"
 
 
 def test_the_treasury_band_map_uses_the_band_colours(city_supervisor):

@@ -16,7 +16,6 @@ from django.core.management import call_command
 call_command("migrate", run_syncdb=True, verbosity=0)
 from disbursement.catalog.services import catalog_load
 from geo.models import Region
-catalog_load()
 for code, name, level, parent in [
         ("430000000000", "湖南省", "province", None),
         ("430300000000", "湘潭市", "city", "430000000000"),
@@ -30,6 +29,7 @@ for code, name, level, parent in [
         ("430321102006", "六村", "village", "430321102000"),
         ("430382100001", "清溪一村", "village", "430382100000")]:
     Region.objects.create(code=code, name=name, level=level, parent_id=parent)
+catalog_load()  # after the regions: the catalog's standards name the province and 湘潭县
 from disbursement.accounts.models import User
 from disbursement.supervision import measures, selectors
 from disbursement.supervision.services import facts_refresh
