@@ -3,8 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
 from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin
-from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, User
+from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, TreasurySettings, User
 from disbursement.risk.admin import RuleSettingAdmin
+from disbursement.treasury.admin import TreasurySettingsAdmin
 
 admin.site.site_header = _("One-card subsidy system administration")
 admin.site.site_title = _("One-card administration")
@@ -15,3 +16,4 @@ admin.site.register(Category, CategoryAdmin)
 admin.site.register(Item, ItemAdmin)
 admin.site.register(CatalogRelease, CatalogReleaseAdmin)
 admin.site.register(RuleSetting, RuleSettingAdmin)
+admin.site.register(TreasurySettings, TreasurySettingsAdmin)

@@ -23,11 +23,19 @@ from disbursement.registry.models import (
 )
 from disbursement.risk.models import RuleSetting
 from disbursement.rosters.models import ImportJob, Roster, RosterApproval, RosterLine
+from disbursement.treasury.models import (
+    ScheduledTransfer,
+    TreasuryImport,
+    TreasuryLevel,
+    TreasurySettings,
+    TreasuryStatement,
+)
 
 __all__ = [
     "ApiToken", "AuditEvent", "Card", "CatalogRelease", "Category", "DeathRecord", "Household", "ImportJob", "Item",
     "LandContract", "Person", "Roster", "RosterLine", "User", "VillageCadre", "Indicator", "LedgerEntry",
     "BankFile", "Payment", "RosterApproval",
     "Notice", "Alert", "AlertEvent", "AlertSubject", "InboxEntry", "Enterprise", "HouseholdMove", "PayrollRecord",
-    "Pension", "Vehicle", "RuleSetting",
+    "Pension", "Vehicle", "RuleSetting", "ScheduledTransfer", "TreasuryImport", "TreasuryLevel", "TreasurySettings",
+    "TreasuryStatement",
 ]
