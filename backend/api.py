@@ -18,6 +18,7 @@ from disbursement.payments.api import router as payments_router
 from disbursement.portal.api import router as portal_router
 from disbursement.registry.api import router as registry_router
 from disbursement.rosters.api import router as rosters_router
+from disbursement.treasury.api import router as treasury_router
 from geo.api import router as geo_router
 
 # What every operation may answer besides its success, all in the one error shape below. 401 only where the
@@ -83,6 +84,7 @@ api.add_router("/", payments_router)
 api.add_router("/", complaints_router)
 api.add_router("/", portal_router)
 api.add_router("/", alerts_router)
+api.add_router("/", treasury_router)
 
 
 def _error(request, status: int, code: str, message: str, field: str | None = None, **extra):

@@ -71,6 +71,10 @@ RULES: dict[str, Rule] = {
                             _("Only finance issues and adjusts budget indicators."), superuser=True),
     "indicator.adjust": Rule(frozenset({_FINANCE, Role.PROVINCE_ADMIN}),
                              _("Only finance issues and adjusts budget indicators."), superuser=True),
+    # Treasury statements: county finance for its own county, the provincial administrator for every treasury.
+    "treasury.import": Rule(frozenset({_FINANCE, Role.PROVINCE_ADMIN}),
+                            _("Only county finance and the provincial administrator import treasury statements."),
+                            superuser=True),
     # Complaints: the supervisors of the region (any level above it) and the county's finance and departments.
     # Township clerks do not, since complaints are often about the township's own handling.
     "complaint.answer": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
