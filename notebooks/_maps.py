@@ -9,7 +9,6 @@ import html
 import folium
 import numpy as np
 import pandas as pd
-
 from _db import leaflet_assets
 
 # Five sequential classes (light → dark), grey for no data.
@@ -34,7 +33,8 @@ def colour_for(value, breaks: list[float]) -> str:
     return CLASSES[-1]
 
 
-def county_choropleth(geojson: dict, table: pd.DataFrame, *, value: str, title: str, tooltip: dict[str, str]) -> folium.Map:
+def county_choropleth(geojson: dict, table: pd.DataFrame, *, value: str, title: str,
+                      tooltip: dict[str, str]) -> folium.Map:
     """Colour each county feature by `table[value]` (indexed by code). `tooltip` maps table columns to the
     labels shown; every feature gets every field (folium checks only the first)."""
     breaks = quantile_breaks(table[value])

@@ -4,6 +4,8 @@ own process, against a small data set committed to the test database; a broken n
 Each notebook runs unchanged, then one probe cell appended here prints the frames the assertions read as JSON.
 """
 
+import asyncio
+import datetime
 import json
 import os
 import re
@@ -13,11 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.test.utils import override_settings
 from django.utils import timezone
 from nbclient import NotebookClient
 
 from disbursement.accounts.roles import Role
+from disbursement.accounts.services import user_create
 from disbursement.alerts import lifecycle as life
 from disbursement.banking.services import bank_files_generate, return_file_import
 from disbursement.banking.simulator import bank_simulate
@@ -25,14 +30,22 @@ from disbursement.budget.services import indicator_issue
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
+from disbursement.treasury.services import statements_import
 from tests.builders import publicity_passed
-from tests.conftest import QINGXI_TOWN, SHAOSHAN_CITY, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
+from tests.conftest import PASSWORD, QINGXI_TOWN, SHAOSHAN_CITY, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
 from tests.disbursement.alert_builders import raise_alert
+from tests.disbursement.treasury_builders import statement_csv, statement_rows
 from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
+
+# The data set is built once for the module (see `outputs`); the marker makes pytest-django set up the test
+# database for these tests, which read only the kernels' outputs.
+pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 ITEM = "0604"  # 困难群众春节慰问金: 500.00 yuan per household, once
+PROVINCE = "430000000000"
+XIANGXIANG_CITY = "430381000000"  # 湘乡市, a county-level city of 湘潭市
 VILLAGES = {XIANGTAN_COUNTY: (YISUHE_TOWN, "430321100001"), SHAOSHAN_CITY: (QINGXI_TOWN, "430382100001")}
 
 
@@ -54,18 +67,30 @@ def database_url() -> str:
             f"/{settings['NAME']}")
 
 
-def notebook_run(name: str, probe: str, **parameters) -> dict:
-    """Execute notebooks/<name> in a python3 kernel of this virtualenv with the parameters as NOTEBOOK_* variables,
-    then evaluate `probe` (a Python expression) in the same kernel; return its JSON."""
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(f"import json as _json\nprint(_json.dumps({probe}, default=str))"))
-    env = {**os.environ, "DATABASE_URL": database_url(),
-           **{f"NOTEBOOK_{key.upper()}": str(value) for key, value in parameters.items()}}
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
-    client.execute(env=env)
-    stream = [output for output in notebook.cells[-1].outputs if output.output_type == "stream"]
-    return json.loads(stream[-1].text)
+def notebooks_run(runs: dict[str, tuple[str, str, dict]]) -> dict[str, dict]:
+    """Execute each run's notebook, at once, each in its own python3 kernel of this virtualenv with the parameters
+    as NOTEBOOK_* variables, then evaluate its probe (a Python expression) in the same kernel; return the JSONs.
+
+    runs: label -> (notebook file name, probe, parameters)."""
+    notebooks, clients, envs = {}, {}, {}
+    for label, (name, probe, parameters) in runs.items():
+        notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+        notebook.cells.append(nbformat.v4.new_code_cell(f"import json as _j\nprint(_j.dumps({probe}, default=str))"))
+        notebooks[label] = notebook
+        envs[label] = {**os.environ, "DATABASE_URL": database_url(),
+                       **{f"NOTEBOOK_{key.upper()}": str(value) for key, value in parameters.items()}}
+        clients[label] = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                                        resources={"metadata": {"path": str(NOTEBOOKS)}})
+
+    async def all_of_them():
+        await asyncio.gather(*(client.async_execute(env=envs[label]) for label, client in clients.items()))
+
+    asyncio.run(all_of_them())
+    outputs = {}
+    for label, notebook in notebooks.items():
+        stream = [output for output in notebook.cells[-1].outputs if output.output_type == "stream"]
+        outputs[label] = json.loads(stream[-1].text)
+    return outputs
 
 
 def paid_roster(people: dict, county: str, rows: int, *, fail_rate: float, seed: int) -> list[Payment]:
@@ -92,58 +117,15 @@ def paid_roster(people: dict, county: str, rows: int, *, fail_rate: float, seed:
     return list(Payment.objects.filter(roster=roster))
 
 
-@pytest.fixture
-def money(reference_in_transactional_db, make_user):
-    """Paid and failed payments in 湘潭县 (6 lines) and 韶山市 (4 lines), committed for the kernel to read."""
-    people = {county: {"clerk": make_user(Role.TOWNSHIP_CLERK, town),
-                       "department": make_user(Role.COUNTY_DEPARTMENT, county, department="civil_affairs"),
-                       "finance": make_user(Role.COUNTY_FINANCE, county)}
-              for county, (town, _village) in VILLAGES.items()}
-    payments = paid_roster(people, XIANGTAN_COUNTY, 6, fail_rate=0.3, seed=5) + paid_roster(
-        people, SHAOSHAN_CITY, 4, fail_rate=0.0, seed=1)
-    return people, payments
+def user(role: str, region: str, **extra):
+    return user_create(actor=None, username=f"{role}-{region}", password=PASSWORD, role=role, region_code=region,
+                       **extra)
 
 
-def test_provincial_overview_pivots_paid_money_by_county_and_item_and_draws_an_offline_map(money, tmp_path):
-    _people, payments = money
-    paid = {}
-    for payment in payments:
-        if payment.status == PaymentStatus.PAID:
-            county = payment.village_id[:6] + "000000"
-            paid[county] = paid.get(county, 0) + payment.amount_fen
-    failed = sum(payment.status == PaymentStatus.FAILED for payment in payments)
-    assert failed >= 1 and paid[SHAOSHAN_CITY] == 4 * 50_000  # the data set has both outcomes
-    map_file = tmp_path / "map.html"
-
-    out = notebook_run(
-        "provincial_overview.ipynb", probe='{"year": YEAR, "paid": paid.to_dict("records"), '
-        '"by_county": by_county.reset_index().to_dict("records"), "top": top_items.to_dict("records"), '
-        '"pivot": (by_county_item.to_dict())}',
-        year=timezone.localdate().year, region="430000000000", map_file=map_file)
-
-    assert out["year"] == timezone.localdate().year
-    assert {(row["county"], row["item"], row["paid_fen"]) for row in out["paid"]} == {
-        (county, ITEM, amount) for county, amount in paid.items()}
-    counties = {row["code"]: row for row in out["by_county"]}
-    assert len(counties) == 134  # every county-level unit of Hunan, paid or not
-    xiangtan_households = 6 - failed
-    assert counties[XIANGTAN_COUNTY]["households"] == xiangtan_households
-    assert counties[XIANGTAN_COUNTY]["per_household_yuan"] == 500.0
-    assert counties[SHAOSHAN_CITY]["paid_fen"] == 200_000 and counties[SHAOSHAN_CITY]["persons"] == 4
-    assert counties["430102000000"]["paid_fen"] == 0  # 芙蓉区: nothing paid, still listed
-    assert out["top"][0]["item"] == ITEM and out["top"][0]["paid_fen"] == sum(paid.values())
-    item_column = next(iter(column for column in out["pivot"] if column != "合计"))
-    assert out["pivot"][item_column] == {"湘潭县": paid[XIANGTAN_COUNTY], "韶山市": 200_000,
-                                         "合计": sum(paid.values())}
-    page = map_file.read_text(encoding="utf-8")
-    assert "L.map(" in page and "湘潭县" in page and "户均发放额" in page
-    assert not re.search(r"""<(script|img|iframe)[^>]+src=["']?https?:|<link[^>]+href=["']?https?:""", page, re.I)
-    assert not re.search(r"""tileLayer\(\s*["']https?:""", page)
-
-
-def test_alert_review_counts_rules_dismissals_and_recoveries(money, make_user):
-    people, payments = money
-    supervisor = make_user(Role.SUPERVISOR, XIANGTAN_CITY)
+def alerts_worked() -> None:
+    """Five alerts: D1 ×3 (one dismissed, one confirmed with 500.00 due and 200.00 recovered, one new), C1
+    dismissed, A4 (in 韶山市) confirmed."""
+    supervisor = user(Role.SUPERVISOR, XIANGTAN_CITY)
     d1 = [raise_alert(rule="D1", ref=str(i)) for i in range(3)]
     c1 = raise_alert(rule="C1", severity="medium", ref="9")
     a4 = raise_alert(rule="A4", severity="low", ref="10", region_code="430382100001")
@@ -162,11 +144,96 @@ def test_alert_review_counts_rules_dismissals_and_recoveries(money, make_user):
     walk(c1, ("dismiss", {"reason": "系误报"}))
     walk(a4, ("confirm", {"finding": "属实"}))
 
-    out = notebook_run(
-        "alert_review.ipynb", probe='{"firing": rules_firing.to_dict("records"), '
-        '"dismissal": dismissal.to_dict("records"), "by_rule": recovered_by_rule.to_dict("records"), '
-        '"by_county": recovered_by_county.to_dict("records")}', region="430000000000")
 
+def treasury_imported(year: int) -> None:
+    """61 daily statements (November and December of `year`) for three counties, outflow 1,000.00 a day, so the
+    average monthly outflow is 30,000.00 and the level is the closing balance ÷ 30,000.00:
+    湘潭县 closes at 5,000.00 every day (level 0.17, 预警 all 61 days); 韶山市 at 20,000.00 (0.67, 正常);
+    湘乡市 at 6,000.00 through November (预警, 30 days), then 20,000.00 arrive on 1 December: 26,000.00 (0.87, 闲置)."""
+    start = datetime.date(year, 11, 1)
+    rows = (statement_rows(XIANGTAN_COUNTY, start, 61, opening=5_000)
+            + statement_rows(SHAOSHAN_CITY, start, 61, opening=20_000)
+            + statement_rows(XIANGXIANG_CITY, start, 30, opening=6_000)
+            + statement_rows(XIANGXIANG_CITY, datetime.date(year, 12, 1), 1, opening=6_000, inflow=21_000)
+            + statement_rows(XIANGXIANG_CITY, datetime.date(year, 12, 2), 30, opening=26_000))
+    result = statements_import(actor=None, content=statement_csv(rows), file_name="statements.csv")
+    assert not getattr(result, "errors", None), result
+
+
+@pytest.fixture(scope="module")
+def outputs(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The data set committed (the kernels are other processes), the notebooks run on it, the database emptied
+    and its reference data reloaded afterwards, as a transactional test leaves it."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=folder / "media"):
+        try:
+            people = {county: {"clerk": user(Role.TOWNSHIP_CLERK, town),
+                               "department": user(Role.COUNTY_DEPARTMENT, county, department="civil_affairs"),
+                               "finance": user(Role.COUNTY_FINANCE, county)}
+                      for county, (town, _village) in VILLAGES.items()}
+            payments = paid_roster(people, XIANGTAN_COUNTY, 6, fail_rate=0.3, seed=5) + paid_roster(
+                people, SHAOSHAN_CITY, 4, fail_rate=0.0, seed=1)
+            alerts_worked()
+            last_year = timezone.localdate().year - 1
+            treasury_imported(last_year)
+            year = timezone.localdate().year
+            map_file = folder / "map.html"
+            found = notebooks_run({
+                "overview": ("provincial_overview.ipynb", '{"year": YEAR, "paid": paid.to_dict("records"), '
+                             '"by_county": by_county.reset_index().to_dict("records"), '
+                             '"top": top_items.to_dict("records"), "pivot": by_county_item.to_dict()}',
+                             {"year": year, "region": PROVINCE, "map_file": map_file}),
+                "alerts": ("alert_review.ipynb", '{"firing": rules_firing.to_dict("records"), '
+                           '"dismissal": dismissal.to_dict("records"), "by_rule": recovered_by_rule.to_dict("records"),'
+                           ' "by_county": recovered_by_county.to_dict("records")}', {"region": PROVINCE}),
+                "county_alerts": ("alert_review.ipynb", '{"rules": sorted(alerts["rule"].unique().tolist())}',
+                                  {"region": SHAOSHAN_CITY}),
+                "treasury": ("treasury_review.ipynb", '{"shares": band_shares.reset_index().to_dict("records"), '
+                             '"longest": longest_warning.to_dict("records")}',
+                             {"year": last_year, "region": XIANGTAN_CITY}),
+            })
+            found["payments"] = [(p.village_id[:6] + "000000", p.status, p.amount_fen) for p in payments]
+            found["map_html"] = map_file.read_text(encoding="utf-8")
+            found["last_year"] = last_year
+            return found
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            call_command("load_reference", verbosity=0)
+
+
+def test_provincial_overview_pivots_paid_money_by_county_and_item(outputs):
+    paid = {}
+    for county, status, amount in outputs["payments"]:
+        if status == PaymentStatus.PAID:
+            paid[county] = paid.get(county, 0) + amount
+    failed = sum(status == PaymentStatus.FAILED for _county, status, _amount in outputs["payments"])
+    assert failed >= 1 and paid[SHAOSHAN_CITY] == 4 * 50_000  # the data set has both outcomes
+    out = outputs["overview"]
+
+    assert out["year"] == timezone.localdate().year
+    assert {(row["county"], row["item"], row["paid_fen"]) for row in out["paid"]} == {
+        (county, ITEM, amount) for county, amount in paid.items()}
+    counties = {row["code"]: row for row in out["by_county"]}
+    assert len(counties) == 134  # every county-level unit of Hunan, paid or not
+    assert counties[XIANGTAN_COUNTY]["households"] == 6 - failed  # each payee a household of one
+    assert counties[XIANGTAN_COUNTY]["per_household_yuan"] == 500.0
+    assert counties[SHAOSHAN_CITY]["paid_fen"] == 200_000 and counties[SHAOSHAN_CITY]["persons"] == 4
+    assert counties["430102000000"]["paid_fen"] == 0  # 芙蓉区: nothing paid, still listed
+    assert out["top"][0]["item"] == ITEM and out["top"][0]["paid_fen"] == sum(paid.values())
+    item_column = next(column for column in out["pivot"] if column != "合计")
+    assert out["pivot"][item_column] == {"湘潭县": paid[XIANGTAN_COUNTY], "韶山市": 200_000,
+                                         "合计": sum(paid.values())}
+
+
+def test_provincial_overview_map_loads_nothing_from_another_host(outputs):
+    page = outputs["map_html"]
+    assert "L.map(" in page and "户均发放额" in page and XIANGTAN_COUNTY in page
+    assert not re.search(r"""<(script|img|iframe)[^>]+src=["']?https?:|<link[^>]+href=["']?https?:""", page, re.I)
+    assert not re.search(r"""tileLayer\(\s*["']https?:""", page)
+
+
+def test_alert_review_counts_rules_dismissals_and_recoveries(outputs):
+    out = outputs["alerts"]
     firing = {row["rule"]: row for row in out["firing"]}
     assert [row["rule"] for row in out["firing"]] == ["D1", "A4", "C1"]  # most first, then by code
     assert (firing["D1"]["alerts"], firing["D1"]["open"], firing["D1"]["rule_name"]) == (3, 2, "死亡人员领取")
@@ -177,11 +244,21 @@ def test_alert_review_counts_rules_dismissals_and_recoveries(money, make_user):
                                "recovered_fen": 20_000, "outstanding_fen": 30_000}]
     assert [(row["county"], row["county_name"], row["recovered_fen"]) for row in out["by_county"]] == [
         (XIANGTAN_COUNTY, "湘潭县", 20_000)]
-
     # A county's review sees that county's alerts only.
-    out = notebook_run("alert_review.ipynb", probe='{"rules": sorted(alerts["rule"].unique().tolist())}',
-                       region=SHAOSHAN_CITY)
-    assert out["rules"] == ["A4"]
+    assert outputs["county_alerts"]["rules"] == ["A4"]
+
+
+def test_treasury_review_shares_bands_by_month_and_finds_the_longest_warning(outputs):
+    year = outputs["last_year"]
+    shares = {row["month"]: {band: round(share, 4) for band, share in row.items() if band != "month"}
+              for row in outputs["treasury"]["shares"]}
+    third = round(1 / 3, 4)
+    assert shares == {f"{year}-11": {"warning": round(2 / 3, 4), "low": 0.0, "normal": third, "idle": 0.0},
+                      f"{year}-12": {"warning": third, "low": 0.0, "normal": third, "idle": third}}
+    longest = [(row["county"], row["county_name"], row["days"], row["start"][:10], row["end"][:10], row["ongoing"])
+               for row in outputs["treasury"]["longest"]]
+    assert longest == [(XIANGTAN_COUNTY, "湘潭县", 61, f"{year}-11-01", f"{year}-12-31", True),
+                       (XIANGXIANG_CITY, "湘乡市", 30, f"{year}-11-01", f"{year}-11-30", False)]
 
 
 def test_the_notebooks_connection_refuses_writes_on_sqlite(tmp_path):
