@@ -72,7 +72,7 @@ def county_choropleth(geojson: dict, table: pd.DataFrame, *, value: str, title: 
     legend.append('<div><i class="swatch-none"></i>无数据</div>')
     swatches = "".join(f".swatch-{i}{{background:{colour}}}" for i, colour in enumerate(CLASSES))
     figure_map.get_root().html.add_child(folium.Element(
-        "<style>.map-legend{position:absolute;bottom:16px;left:16px;z-index:1000;background:#fff;padding:6px 8px;"
+        "<style>.map-legend{position:absolute;top:12px;right:12px;z-index:1000;background:#fff;padding:6px 8px;"
         "font:12px sans-serif;border:1px solid #999}.map-legend i{display:inline-block;width:14px;height:10px;"
         f"margin-right:6px}}{swatches}.swatch-none{{background:{NO_DATA}}}</style>"
         f'<div class="map-legend">{"".join(legend)}</div>'))
