@@ -12,6 +12,8 @@ PORT        ?= 8000
 # Test services: the real PostgreSQL and Redis (.ci/run starts them when they are down).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+# The suite runs on every core (pytest-xdist, at most 4 workers; each has its own database and Redis database).
+TEST_WORKERS      ?= auto
 TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=0 \
            SECRET_KEY=test-only-secret-key-0123456789abcdef0123456789abcdefghij \
            PII_KEY=dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE= ALLOWED_HOSTS=localhost,127.0.0.1,testserver \
@@ -45,7 +47,7 @@ demo: install
 ## make test: the whole suite against the real PostgreSQL and Redis, and Debian's chromium
 test: install
 	$(TEST_ENV) $(MANAGE) collectstatic --noinput -v0
-	$(TEST_ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ off unless asked for and the secrets must be real.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -196,6 +197,10 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-escalate-overdue": {"task": "disbursement.alerts.tasks.alerts_escalate_overdue", "schedule": 3600.0},
     # Every rule over the whole history; alerts are keyed by their facts, so an hourly repeat changes nothing.
     "risk-scan": {"task": "disbursement.risk.tasks.risk_scan_run", "schedule": 3600.0},
+    # The supervisor's pre-aggregated figures, every county and year, rebuilt nightly (bank files and returns also
+    # queue their county's rebuild as they commit); catches whatever a lost task missed.
+    "supervision-facts-refresh": {"task": "disbursement.supervision.tasks.supervision_facts_refresh_all",
+                                  "schedule": crontab(hour=2, minute=30)},
 }
 # Days an open alert of each severity may go without action before it escalates one level up.
 ALERT_OVERDUE_DAYS_HIGH = env_int("ALERT_OVERDUE_DAYS_HIGH", 3)

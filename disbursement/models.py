@@ -23,6 +23,7 @@ from disbursement.registry.models import (
 )
 from disbursement.risk.models import RuleSetting
 from disbursement.rosters.models import ImportJob, Roster, RosterApproval, RosterLine
+from disbursement.supervision.models import FactsRefresh, PaymentFact, ReachFact, RegisterFact
 from disbursement.treasury.models import (
     ScheduledTransfer,
     TreasuryImport,
@@ -36,6 +37,6 @@ __all__ = [
     "LandContract", "Person", "Roster", "RosterLine", "User", "VillageCadre", "Indicator", "LedgerEntry",
     "BankFile", "Payment", "RosterApproval",
     "Notice", "Alert", "AlertEvent", "AlertSubject", "InboxEntry", "Enterprise", "HouseholdMove", "PayrollRecord",
-    "Pension", "Vehicle", "RuleSetting", "ScheduledTransfer", "TreasuryImport", "TreasuryLevel", "TreasurySettings",
-    "TreasuryStatement",
+    "Pension", "Vehicle", "RuleSetting", "FactsRefresh", "PaymentFact", "ReachFact", "RegisterFact",
+    "ScheduledTransfer", "TreasuryImport", "TreasuryLevel", "TreasurySettings", "TreasuryStatement",
 ]

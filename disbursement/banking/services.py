@@ -31,6 +31,7 @@ from disbursement.payments.models import BankFile, Payment, PaymentStatus
 from disbursement.queueing import PublishFailed, task_publish
 from disbursement.registry.models import Card
 from disbursement.rosters.models import Roster, RosterStatus
+from disbursement.supervision.services import facts_refresh_enqueue
 
 # Short codes for the banks in the payment file's header; others travel as "OTHER" with their name.
 BANK_CODES = {
@@ -75,6 +76,7 @@ def bank_files_generate(*, actor, roster_id: int) -> list[BankFile]:
     if created:
         Roster.objects.filter(pk=roster.pk, status__in=[RosterStatus.FINANCE_APPROVED, RosterStatus.PARTLY_FAILED]
                               ).update(status=RosterStatus.SENT)
+    facts_refresh_enqueue(region_code=roster.township_id, period=roster.period)  # the supervisor's figures
     # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
     if held or released:
         audit_record(actor=actor, action="roster.holds", obj=roster, region_code=roster.township_id,
@@ -175,6 +177,7 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
     roster_settle(roster_id=bank_file.roster_id)
     # Residents' notices are queued by a task after commit: a million of them must not hold the money transaction.
     transaction.on_commit(lambda: bank_file_notify_publish(bank_file_id=bank_file.pk))
+    facts_refresh_enqueue(region_code=bank_file.roster.township_id, period=bank_file.roster.period)
     # Audit last: its chain lock is held until commit, so nothing slow may follow it in this transaction.
     audit_record(actor=actor, action="bankfile.return", obj=bank_file, region_code=bank_file.roster.township_id,
                  paid=int(sum(a for _, a in paid)), records=len(rows))

@@ -16,6 +16,7 @@ from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.registry import validators
 from disbursement.registry.models import Card, CardStatus, Person
 from disbursement.registry.services import card_replace
+from disbursement.supervision.services import facts_refresh_enqueue
 
 
 def _failed(payment_id: int) -> Payment:
@@ -57,6 +58,7 @@ def _reissue_create(*, actor, payment: Payment) -> Payment:
         status=PaymentStatus.PENDING, attempt=payment.attempt + 1, previous=payment,
     )
     Payment.objects.filter(pk=payment.pk, status=PaymentStatus.FAILED).update(status=PaymentStatus.REISSUED)
+    facts_refresh_enqueue(region_code=payment.roster.township_id, period=payment.roster.period)
     audit_record(actor=actor, action="payment.reissue", obj=payment, region_code=payment.roster.township_id,
                  reissue=again.reference, card=card.number_masked)
     return again
@@ -109,6 +111,7 @@ def payment_return(*, actor, payment_id: int) -> Payment:
     ledger_move(indicator_id=payment.indicator_id, movement=Movement.RETURN, amount_fen=payment.amount_fen,
                 actor=actor, roster=payment.roster, reference=payment.reference)
     roster_settle(roster_id=payment.roster_id)
+    facts_refresh_enqueue(region_code=payment.roster.township_id, period=payment.roster.period)
     audit_record(actor=actor, action="payment.return", obj=payment, region_code=payment.roster.township_id)
     payment.refresh_from_db()
     return payment

@@ -9,8 +9,9 @@ Definitions (year = the year of the roster's period; item or category narrows ev
   nothing was paid in y−1.
 - alerts_per_10k: open alerts whose region lies in the county (now) × 10,000 ÷ paid payments of the year (item or
   category narrows the alerts by their item too); None when no payment was made.
-- treasury_band: the county's latest treasury band (warning/low/normal/idle); `value` is the coverage level
-  (closing balance ÷ average monthly outflow), None when the county has no level yet.
+- treasury_band: the county's latest treasury band (warning/low/normal/idle, `band`; `display` its name, 库款预警 …);
+  `value` is the coverage level (closing balance ÷ average monthly outflow, disbursement.treasury), None when the
+  county has no level yet (or no outflow to measure it by).
 """
 
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ def _band_labels() -> dict[str, str]:
         from disbursement.treasury.models import TreasuryBand
     except ImportError:
         return {}
-    return dict(TreasuryBand.choices)
+    return {code: str(label) for code, label in TreasuryBand.choices}
 
 
 def county_measure(*, user, region_code: str, measure: str, year: int, item: str | None = None,
@@ -73,10 +74,11 @@ def county_measure(*, user, region_code: str, measure: str, year: int, item: str
         band = getattr(level, "band", None)
         value, display = _value(measure, row, before, persons, level, band_labels)
         figures = {
-            _("Paid"): _yuan(row.paid_fen),
+            _("Amount paid"): _yuan(row.paid_fen),
             _("Households reached"): f"{row.households:,}",
+            _("Persons reached"): f"{row.persons:,}",
             _("Persons on the register"): f"{persons:,}",
-            _("Payments"): f"{row.payments:,}",
+            _("Number of payments"): f"{row.payments:,}",
             _("Open alerts"): f"{row.open_alerts:,}",
             _("Paid the year before"): _yuan(before),
             _("Treasury band"): band_labels.get(band, band) if band else "—",

@@ -16,9 +16,11 @@ Figures, per region and year (item or category optional):
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
+from django.db.models.functions import Substr
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.alerts.models import OPEN_STATUSES, Alert, Severity
@@ -78,10 +80,10 @@ def region_in_reach(*, user, region_code: str) -> Region:
     try:
         codes.region_level(region_code or "")
     except ValueError:
-        raise NotFound("region not found") from None
+        raise NotFound(_("Region not found.")) from None
     region = Region.objects.filter(code=region_code).first()
     if region is None or not in_jurisdiction(user, region_code):
-        raise NotFound("region not found")
+        raise NotFound(_("Region not found."))
     return region
 
 
@@ -90,18 +92,18 @@ def home_region(*, user) -> Region:
     if user.is_authenticated and user.is_superuser and not user.region_id:
         region = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code").first()
         if region is None:
-            raise NotFound("region not found")
+            raise NotFound(_("Region not found."))
         return region
     if not (user.is_authenticated and user.is_active and user.region_id):
-        raise NotFound("region not found")
+        raise NotFound(_("Region not found."))
     return region_in_reach(user=user, region_code=user.region_id)
 
 
 def _filters_clean(item: str | None, category: str | None) -> tuple[str | None, str | None]:
     if item and not Item.objects.filter(code=item).exists():
-        raise ValidationFailed("unknown item", field="item")
+        raise ValidationFailed(_("Unknown subsidy item."), field="item")
     if category and not Item.objects.filter(category_id=category).exists():
-        raise ValidationFailed("unknown category", field="category")
+        raise ValidationFailed(_("Unknown subsidy category."), field="category")
     return item or None, category or None
 
 
@@ -114,15 +116,13 @@ def _url(name: str, fallback: str, **query) -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
-def open_alert_counts(*, region_codes_prefix_len: int, low: str, high: str, item: str | None = None,
+def open_alert_counts(*, prefix_len: int, low: str, high: str, item: str | None = None,
                       category: str | None = None) -> dict[str, int]:
-    """Open alerts per region prefix (the alert's region code cut to `region_codes_prefix_len` digits)."""
-    alerts = _open_alerts_qs(low, high, item, category).values_list("region_id", flat=True)
-    counts: dict[str, int] = {}
-    for code in alerts.iterator():
-        key = code[:region_codes_prefix_len]
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+    """Open alerts (now) per region prefix: the alert's region code cut to `prefix_len` digits."""
+    bucket = Substr("region_id", 1, prefix_len) if prefix_len else Value("")
+    rows = (_open_alerts_qs(low, high, item, category).order_by().annotate(bucket=bucket).values("bucket")
+            .annotate(n=Count("id")))
+    return {row["bucket"]: int(row["n"]) for row in rows}
 
 
 def _open_alerts_qs(low: str, high: str, item: str | None, category: str | None):
@@ -144,9 +144,6 @@ def overview(*, user, year: int, item: str | None = None, category: str | None =
     severities = dict(_open_alerts_qs(low, high, item, category).order_by().values_list("severity")
                       .annotate(n=Count("id")).values_list("severity", "n"))
     alerts_by_severity = {s: int(severities.get(s, 0)) for s in Severity.values}
-    from disbursement.payments.selectors import payments_stopped
-
-    stopped = payments_stopped(actor=user)
     county_codes = list(Region.objects.within(region.code).filter(level=RegionLevel.COUNTY)
                         .values_list("code", flat=True))
     bands = treasury_bands(county_codes)
@@ -175,9 +172,10 @@ def overview(*, user, year: int, item: str | None = None, category: str | None =
                                _url("payment-list", payments_url, status="returned")),
         "alerts_open": Figure("alerts_open", sum(alerts_by_severity.values()), "count",
                               _url("alert-list", alerts_url, status="open", region=region.code, item=item)),
-        "stopped": Figure("stopped", int(stopped["lines"]), "count", _url("risk-stopped", "/risk/stopped/")),
-        "stopped_fen": Figure("stopped_fen", int(stopped["amount_fen"]), "fen", _url("risk-stopped",
-                                                                                      "/risk/stopped/")),
+        # Counted as disbursement.payments.selectors.payments_stopped counts them, for the year, from the facts.
+        "stopped": Figure("stopped", totals.get("stopped", 0), "count", _url("risk-stopped", "/risk/stopped/")),
+        "stopped_fen": Figure("stopped_fen", totals.get("stopped_fen", 0), "fen",
+                              _url("risk-stopped", "/risk/stopped/")),
     }
     for severity in Severity.values:
         figures[f"alerts_{severity}"] = Figure(f"alerts_{severity}", alerts_by_severity[severity], "count",
@@ -216,7 +214,7 @@ def children(*, user, region_code: str, year: int, item: str | None = None,
     item, category = _filters_clean(item, category)
     region = region_in_reach(user=user, region_code=region_code)
     if region.level not in CHILD_LEVEL:
-        raise ValidationFailed("a village has no child regions", field="region")
+        raise ValidationFailed(_("A village has no regions below it."), field="region")
     return _rows_for(list(Region.objects.filter(parent_id=region.code).order_by("code")), year, item, category)
 
 
@@ -228,7 +226,7 @@ def _rows_for(regions: list[Region], year: int, item, category) -> list[ChildRow
     high = max(codes.subtree_bounds(r.code)[1] for r in regions)
     totals = facts.totals(low=low, high=high, year=year, item=item, category=category, prefix_len=prefix_len)
     reach = facts.reach(low=low, high=high, year=year, item=item, category=category, prefix_len=prefix_len)
-    alerts = open_alert_counts(region_codes_prefix_len=prefix_len, low=low, high=high, item=item, category=category)
+    alerts = open_alert_counts(prefix_len=prefix_len, low=low, high=high, item=item, category=category)
     rows = []
     for region in regions:
         key = region.code[:prefix_len]
@@ -248,7 +246,7 @@ def counties_rows(*, user, region_code: str, year: int, item: str | None = None,
     item, category = _filters_clean(item, category)
     region = region_in_reach(user=user, region_code=region_code)
     if region.level not in ("province", "city", "county"):
-        raise ValidationFailed("maps cover a province, a city or a county", field="region")
+        raise ValidationFailed(_("Maps cover a province, a city or a county."), field="region")
     counties = list(Region.objects.within(region.code).filter(level=RegionLevel.COUNTY).order_by("code"))
     return _rows_for(counties, year, item, category)
 
@@ -276,7 +274,7 @@ def village_rosters(*, user, village_code: str, year: int) -> list[dict]:
     village's (non-void) lines and their amount in fen. Read live (a village is small)."""
     region = region_in_reach(user=user, region_code=village_code)
     if region.level != RegionLevel.VILLAGE:
-        raise ValidationFailed("not a village", field="region")
+        raise ValidationFailed(_("Not a village."), field="region")
     township = codes.ancestor_codes(region.code)[3]
     rosters = (Roster.objects.filter(township_id=township, period__startswith=str(year))
                .annotate(village_lines=Count("lines", filter=Q(lines__village_id=region.code, lines__is_void=False)),
@@ -292,11 +290,9 @@ def open_alerts(*, user, region_code: str, limit: int = 20) -> list[Alert]:
     """The region's open alerts (its subtree), highest severity then newest first."""
     region = region_in_reach(user=user, region_code=region_code)
     low, high = codes.subtree_bounds(region.code)
-    order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
-    alerts = list(_open_alerts_qs(low, high, None, None).select_related("region", "item")
-                  .order_by("-first_seen_at", "-id")[: max(limit, 0) * 5 or 0])
-    alerts.sort(key=lambda a: (order.get(a.severity, 3), -a.first_seen_at.timestamp(), -a.pk))
-    return alerts[:limit]
+    rank = Case(When(severity=Severity.HIGH, then=0), When(severity=Severity.MEDIUM, then=1), default=2)
+    return list(_open_alerts_qs(low, high, None, None).select_related("region", "item")
+                .annotate(rank=rank).order_by("rank", "-first_seen_at", "-id")[: max(int(limit), 0)])
 
 
 def facts_as_of(*, region_code: str | None = None):

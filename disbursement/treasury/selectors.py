@@ -63,3 +63,39 @@ def statements(region_code: str, start: datetime.date, end: datetime.date) -> Qu
 
 def last_statement_day(region_code: str) -> datetime.date | None:
     return TreasuryStatement.objects.filter(region_id=region_code).aggregate(last=Max("day"))["last"]
+
+
+def treasury_regions(within: str | None = None) -> list[str]:
+    """The codes of the regions that keep a treasury account (province, cities, county-level units that are not
+    statistics-only zones), in the subtree of `within` when given."""
+    from disbursement.treasury.statements import TREASURY_LEVELS
+    from geo.models import Region
+
+    regions = Region.objects.filter(level__in=TREASURY_LEVELS, is_statistical=False)
+    if within:
+        regions = regions.within(within)
+    return list(regions.order_by("code").values_list("code", flat=True))
+
+
+def treasury_status(day: datetime.date, region_code: str | None = None) -> dict:
+    """Each treasury's level as of `day` (its latest statement day on or before it), for the treasury_status
+    command: amounts as yuan strings, the level as a number rounded to 4 decimals."""
+    from disbursement.money import fen_to_yuan
+
+    codes = treasury_regions(region_code)
+    levels = latest_levels(codes, on_or_before=day)
+    regions = []
+    for code in codes:
+        level = levels.get(code)
+        if level is None:
+            continue
+        regions.append({
+            "region": code,
+            "day": level.day.isoformat(),
+            "closing_yuan": fen_to_yuan(level.closing_fen),
+            "avg_monthly_outflow_yuan": fen_to_yuan(level.avg_monthly_outflow_fen),
+            "level": None if level.level is None else float(round(level.level, 4)),
+            "band": level.band,
+            "days_of_cover": None if level.days_of_cover is None else float(level.days_of_cover),
+        })
+    return {"date": day.isoformat(), "regions": regions}

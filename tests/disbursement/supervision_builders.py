@@ -9,13 +9,16 @@ re-issued and returned, one open alert. Written straight through the ORM (the fi
   → paid 1,000.00 in 4 payments; households 3; persons reached 4; register 5; failed 2, re-issued 1, returned 1
     (150.00); one open alert (region village 1), one dismissed.
 韶山市 (430382), 2026: 清溪镇 village 1: household h3 = p5 (500.00 paid); p7 on the register, never paid
+  p7's 700.00 (2026-05) held by a risk alert before payment: stopped 1, 700.00
   → paid 500.00 in 1 payment; households 1; register 2; nothing in 2025.
 """
 
 from datetime import date
 
+from django.utils import timezone
+
 from disbursement.alerts.models import Alert, AlertStatus
-from disbursement.payments.models import PaymentStatus
+from disbursement.payments.models import Payment, PaymentStatus
 from tests.disbursement import risk_builders as rb
 from tests.disbursement.alert_builders import raise_alert
 from tests.factories import han_name
@@ -43,8 +46,12 @@ def small_world() -> dict:
     rb.paid_line(last_year, p[1], amount_fen=80_000, settled_on=date(2025, 3, 10))
     qingxi = rb.roster("0401", township=rb.township_of(V_QINGXI_1), period="2026-03")
     rb.paid_line(qingxi, p[5], amount_fen=50_000, settled_on=date(2026, 4, 2))
+    may = rb.roster("0401", township=rb.township_of(V_QINGXI_1), period="2026-05")
+    held = rb.payment(rb.line(may, p[7], amount_fen=70_000), status=PaymentStatus.HELD, settled_on=None)
+    Payment.objects.filter(pk=held.pk).update(held_at=timezone.now())
     open_alert = raise_alert(region_code=V_YISUHE_1, ref="open-1")
     dismissed = raise_alert(region_code=V_YISUHE_1, ref="dismissed-1")
     Alert.objects.filter(pk=dismissed).update(status=AlertStatus.DISMISSED)
     return {"persons": p, "rosters": {"yisuhe": yisuhe, "tanjiashan": tanjiashan, "april": april,
-                                      "qingxi": qingxi, "last_year": last_year}, "open_alert": open_alert}
+                                      "qingxi": qingxi, "last_year": last_year, "may": may},
+            "open_alert": open_alert}

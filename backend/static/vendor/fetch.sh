@@ -13,6 +13,6 @@ mkdir -p echarts-6.1.0
 cp "$work/echarts/package/dist/echarts.min.js" "$work/echarts/package/LICENSE" "$work/echarts/package/NOTICE" echarts-6.1.0/
 fetch leaflet 1.9.4 84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77
 mkdir -p leaflet-1.9.4
-cp -r "$work/leaflet/package/dist/leaflet.js" "$work/leaflet/package/dist/leaflet.css" "$work/leaflet/package/dist/images" \
+cp -r "$work/leaflet/package/dist/leaflet.js" "$work/leaflet/package/dist/leaflet.js.map" "$work/leaflet/package/dist/leaflet.css" "$work/leaflet/package/dist/images" \
       "$work/leaflet/package/LICENSE" leaflet-1.9.4/
 echo "vendored assets fetched and verified"

@@ -26,5 +26,6 @@ class Command(BaseCommand):
         outcome = risk_scan()
         self.stdout.write(f"risk scan after the cycle: {len(outcome.alert_ids)} alerts")
         demo_alerts_work(out=self.stdout.write)
+        call_command("refresh_supervision_facts", stdout=self.stdout)
         call_command("verify_ledger", stdout=self.stdout)
         call_command("verify_audit", stdout=self.stdout)
