@@ -37,8 +37,8 @@ from tests.disbursement.alert_builders import raise_alert
 from tests.disbursement.treasury_builders import statement_csv, statement_rows
 from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
-# The data set is built once for the module (see `outputs`); the marker makes pytest-django set up the test
-# database for these tests, which read only the kernels' outputs.
+# The data set is built once (see `outputs`); the marker makes pytest-django set up the test database for these
+# tests, which read only the kernels' outputs.
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,7 +201,15 @@ def outputs(django_db_setup, django_db_blocker, tmp_path_factory):
             call_command("load_reference", verbosity=0)
 
 
-def test_provincial_overview_pivots_paid_money_by_county_and_item(outputs):
+def test_the_notebooks_read_the_data_set_right(outputs):
+    """One test, so that parallel workers (pytest-xdist) build the data set and start the kernels once."""
+    provincial_overview_pivots_paid_money_by_county_and_item(outputs)
+    provincial_overview_map_loads_nothing_from_another_host(outputs)
+    alert_review_counts_rules_dismissals_and_recoveries(outputs)
+    treasury_review_shares_bands_by_month_and_finds_the_longest_warning(outputs)
+
+
+def provincial_overview_pivots_paid_money_by_county_and_item(outputs):
     paid = {}
     for county, status, amount in outputs["payments"]:
         if status == PaymentStatus.PAID:
@@ -225,14 +233,14 @@ def test_provincial_overview_pivots_paid_money_by_county_and_item(outputs):
                                          "合计": sum(paid.values())}
 
 
-def test_provincial_overview_map_loads_nothing_from_another_host(outputs):
+def provincial_overview_map_loads_nothing_from_another_host(outputs):
     page = outputs["map_html"]
     assert "L.map(" in page and "户均发放额" in page and XIANGTAN_COUNTY in page
     assert not re.search(r"""<(script|img|iframe)[^>]+src=["']?https?:|<link[^>]+href=["']?https?:""", page, re.I)
     assert not re.search(r"""tileLayer\(\s*["']https?:""", page)
 
 
-def test_alert_review_counts_rules_dismissals_and_recoveries(outputs):
+def alert_review_counts_rules_dismissals_and_recoveries(outputs):
     out = outputs["alerts"]
     firing = {row["rule"]: row for row in out["firing"]}
     assert [row["rule"] for row in out["firing"]] == ["D1", "A4", "C1"]  # most first, then by code
@@ -248,7 +256,7 @@ def test_alert_review_counts_rules_dismissals_and_recoveries(outputs):
     assert outputs["county_alerts"]["rules"] == ["A4"]
 
 
-def test_treasury_review_shares_bands_by_month_and_finds_the_longest_warning(outputs):
+def treasury_review_shares_bands_by_month_and_finds_the_longest_warning(outputs):
     year = outputs["last_year"]
     shares = {row["month"]: {band: round(share, 4) for band, share in row.items() if band != "month"}
               for row in outputs["treasury"]["shares"]}
