@@ -9,6 +9,7 @@ from disbursement.complaints import views as complaint_views
 from disbursement.payments import views as payment_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
+from disbursement.supervision import map_views
 
 urlpatterns = [
     path("login/", account_views.SignInView.as_view(), name="login"),
@@ -40,5 +41,8 @@ urlpatterns = [
     path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert-detail"),
     path("inbox/", alert_views.inbox, name="inbox"),
     path("registers/", registry_views.register_home, name="register-home"),
+    path("supervision/map/", map_views.map_page, name="supervision-map"),
+    path("supervision/map/frame/", map_views.map_frame, name="supervision-map-frame"),
+    path("supervision/map/export/", map_views.map_export, name="supervision-map-export"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
 ]

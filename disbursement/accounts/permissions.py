@@ -82,6 +82,10 @@ RULES: dict[str, Rule] = {
     "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
                            _("Only supervisors and county finance or department staff see complaints."),
                            superuser=True),
+    # The supervision maps: supervisors, the provincial administrator and county finance, over their subtree.
+    "supervision.map": Rule(frozenset({Role.SUPERVISOR, Role.PROVINCE_ADMIN, _FINANCE}),
+                            _("Only supervisors, the provincial administrator and county finance see the maps."),
+                            superuser=True),
 }
 
 
