@@ -9,7 +9,6 @@ Which database: the settings' choice, i.e. DATABASE_URL when set (PostgreSQL), e
 PostgreSQL sessions start with default_transaction_read_only on, SQLite connections with PRAGMA query_only.
 """
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -44,7 +43,6 @@ def _read_only(sender, connection, **kwargs) -> None:
 connection_created.connect(_read_only, dispatch_uid="notebooks-read-only")
 connection.close()  # the next query opens a connection, read-only from its first statement
 
-BOUNDARIES = ROOT / "geo" / "data" / "hunan_boundaries.geojson"
 PROVINCE = "430000000000"
 
 
@@ -94,16 +92,6 @@ def counties(region: str = PROVINCE) -> pd.DataFrame:
     return frame
 
 
-def boundaries(region: str = PROVINCE) -> dict:
-    """The county polygons of geo/data inside a region, as a GeoJSON FeatureCollection."""
-    low, high = within(region)
-    with BOUNDARIES.open(encoding="utf-8") as file:
-        collection = json.load(file)
-    features = [feature for feature in collection["features"]
-                if feature["properties"]["level"] == "county" and low <= feature["properties"]["code"] <= high]
-    return {"type": "FeatureCollection", "features": features}
-
-
 def payment_year_sql(roster_alias: str = "r") -> str:
     """A payment's year is its roster's period's year (2026, 2026H2, 2026Q4 and 2026-11 all start with it):
     what supervisors mean by "the 2026 subsidies", whenever the bank paid."""
@@ -121,8 +109,3 @@ def yuan(fen) -> pd.Series:
     """Fen to yuan for display and plotting only (figures stay integer fen until the last step)."""
     return pd.Series(fen).astype("int64") / 100
 
-
-def leaflet_assets() -> tuple[str, str]:
-    """The vendored Leaflet (backend/static/vendor), inlined by the maps so they need no other host."""
-    vendor = ROOT / "backend" / "static" / "vendor" / "leaflet-1.9.4"
-    return (vendor / "leaflet.js").read_text(encoding="utf-8"), (vendor / "leaflet.css").read_text(encoding="utf-8")
