@@ -10,6 +10,7 @@ from disbursement.payments import views as payment_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
 from disbursement.supervision import map_views
+from disbursement.supervision import views as supervision_views
 
 urlpatterns = [
     path("login/", account_views.SignInView.as_view(), name="login"),
@@ -44,5 +45,10 @@ urlpatterns = [
     path("supervision/map/", map_views.map_page, name="supervision-map"),
     path("supervision/map/frame/", map_views.map_frame, name="supervision-map-frame"),
     path("supervision/map/export/", map_views.map_export, name="supervision-map-export"),
+    path("supervision/", supervision_views.overview, name="supervision"),
+    path("supervision/flow/", supervision_views.fund_flow, name="supervision-flow"),
+    path("supervision/regions/<str:code>/", supervision_views.region, name="supervision-region"),
+    path("supervision/regions/<str:code>/rosters/<int:roster_id>/", supervision_views.roster_lines,
+         name="supervision-roster-lines"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
 ]

@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from disbursement.accounts import selectors as account_selectors
 from disbursement.accounts.roles import Role
@@ -17,6 +17,9 @@ from geo.models import Region
 
 @login_required
 def home(request):
+    # Supervisors review maps and figures: their desk is their home; the workbench stays at ?workbench=1.
+    if request.user.role == Role.SUPERVISOR and "workbench" not in request.GET:
+        return redirect("supervision")
     region = request.user.region
     context = {"region": region}
     if region is not None:

@@ -86,6 +86,10 @@ RULES: dict[str, Rule] = {
     "supervision.map": Rule(frozenset({Role.SUPERVISOR, Role.PROVINCE_ADMIN, _FINANCE}),
                             _("Only supervisors, the provincial administrator and county finance see the maps."),
                             superuser=True),
+    # The supervisor's desk (overview, drill-down, fund flow): read-only pages over the user's jurisdiction.
+    "supervision.view": Rule(frozenset({Role.SUPERVISOR, _FINANCE, Role.PROVINCE_ADMIN}),
+                             _("Only supervisors, county finance and the provincial administrator use the "
+                               "supervision desk."), superuser=True),
 }
 
 

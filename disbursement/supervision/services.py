@@ -1,6 +1,8 @@
 """Rebuilding the supervision facts from the money path and the register (the only writer of their tables)."""
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.conf import settings
@@ -133,13 +135,35 @@ PENDING_TIMEOUT = 3600  # a lost task frees the key after an hour; the nightly r
 REFRESH_DELAY_SECONDS = 10.0  # a queued refresh waits, gathering a burst of bank files into one rebuild (setting)
 
 
+# Inside `facts_refresh_batched()`, changed county-years are collected here and rebuilt once at its end.
+_batched: ContextVar[set | None] = ContextVar("supervision_facts_batched", default=None)
+
+
 def facts_refresh_enqueue(*, region_code: str, period: str) -> None:
     """After the money path changed payments of a region (a township's roster) for a period: queue the rebuild
     of that county's facts for the period's year once the transaction commits. At most one refresh per
     county-year waits at a time; without a broker the nightly refresh (and `refresh_supervision_facts`) catch up.
     """
     county, year = region_code[:6].ljust(12, "0"), int(period[:4])
+    batch = _batched.get()
+    if batch is not None:
+        batch.add((county, year))
+        return
     transaction.on_commit(lambda: _publish(county, year))
+
+
+@contextmanager
+def facts_refresh_batched():
+    """Gather the refreshes a batch of money-path work asks for (the demo cycle's hundreds of bank files) and
+    rebuild each county's changed years once, at the end."""
+    batch: set = set()
+    token = _batched.set(batch)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    for county in sorted({c for c, _ in batch}):
+        facts_refresh(county_codes=[county], years=sorted(y for c, y in batch if c == county))
 
 
 def _publish(county: str, year: int) -> None:

@@ -283,5 +283,5 @@ def test_stopped_before_payment_is_scoped_by_jurisdiction(two_counties, make_use
     supervisor = make_user(Role.SUPERVISOR, XIANGTAN_CITY)
     page = page_client(supervisor).get("/risk/stopped/").content.decode()
     assert "韶山市" in page and "湘潭县" in page and "2,000.00" in page and "1,500.00" in page
-    home = page_client(supervisor).get("/").content.decode()
+    home = page_client(supervisor).get("/?workbench=1").content.decode()
     assert 'id="stopped-figure"' in home and "2,000.00" in home
