@@ -114,9 +114,23 @@ def main() -> None:
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(supervisor)
 
+    sql = {"queries": 0, "seconds": 0.0}
+    calls = []  # (queries, SQL seconds) of each request, in order
+
+    def sql_timer(execute, query, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(query, params, many, context)
+        finally:
+            sql["queries"] += 1
+            sql["seconds"] += time.perf_counter() - started
+
     def page(url):
         def get():
-            response = client.get(url)
+            sql.update(queries=0, seconds=0.0)
+            with connection.execute_wrapper(sql_timer):
+                response = client.get(url)
+            calls.append((sql["queries"], sql["seconds"]))
             assert response.status_code == 200, (url, response.status_code)
             return response
         return get
@@ -124,10 +138,14 @@ def main() -> None:
     figures = {}
     for name, url in (("overview", f"/supervision/?year={args.year}"),
                       ("map", f"/supervision/map/frame/?measure=paid_per_household&year={args.year}")):
+        calls.clear()
         first, median, response = timed(page(url), args.repeat)
         figures[name] = median
         print(f"{name:<9} GET {url:<62} {median:7.3f} s = {median / base_s:5.2f} × baseline "
-              f"(first {first:.3f} s, {len(response.content):,} bytes)", flush=True)
+              f"(first {first:.3f} s, {len(response.content):,} bytes)\n"
+              f"          SQL: first request {calls[0][0]} queries {calls[0][1]:.3f} s, later requests "
+              f"{calls[-1][0]} queries {statistics.median(c[1] for c in calls[1:]):.3f} s (median); the rest is "
+              "Python and rendering", flush=True)
     print(json.dumps({
         "overview_x_baseline": round(figures["overview"] / base_s, 2),
         "map_x_baseline": round(figures["map"] / base_s, 2),
