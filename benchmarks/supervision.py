@@ -8,7 +8,8 @@ Setup (not timed): the risk benchmark's register and payment history, written by
 history_build): --rows payments over ten years in the villages of 湘潭市, all paid. --reuse measures again on
 the history the last run left in its database (onecard_bench_supervision) and skips the build.
 Timed:
-  facts refresh: supervision.services.facts_refresh() over everything (skipped when the package has none);
+  facts refresh: supervision.services.facts_refresh() over everything, then of one county and year (what a bank
+            file or return file queues); skipped when the package has none;
   baseline: SELECT county, SUM(amount_fen) GROUP BY county over every payment (county = the payment's village
             code's first 6 digits + 000000), the plain query a page is compared with;
   overview: GET /supervision/?year=Y;  map: GET /supervision/map/frame/?measure=paid_per_household&year=Y (the map
@@ -32,6 +33,7 @@ os.environ.setdefault("BENCH_DATABASE", "onecard_bench_supervision")
 import _common  # noqa: E402
 
 PROVINCE = "430000000000"
+BUSIEST_COUNTY = "430321000000"  # 湘潭县, the largest county of the history
 
 
 def timed(run, repeat: int) -> tuple[float, float, object]:
@@ -87,16 +89,21 @@ def main() -> None:
               f"households {sizes['households']:,}, rosters {sizes['rosters']:,}, payments {sizes['payments']:,}",
               flush=True)
 
-    facts_refresh_s = None
+    facts_refresh_s = county_year_s = None
     try:
         from disbursement.supervision.services import facts_refresh
     except ImportError:
         print("facts refresh: the supervision package has no facts_refresh; pages read the payments directly")
     else:
         started = time.perf_counter()
-        facts_refresh()
+        counties = facts_refresh()
         facts_refresh_s = time.perf_counter() - started
-        print(f"facts refresh (every county and year):  {facts_refresh_s:7.2f} s", flush=True)
+        print(f"facts refresh, every county and year ({counties} counties): {facts_refresh_s:7.2f} s", flush=True)
+        # What one bank file or return file costs afterwards: its county's facts for its year (the largest county).
+        started = time.perf_counter()
+        facts_refresh(county_codes=[BUSIEST_COUNTY], years=[args.year])
+        county_year_s = time.perf_counter() - started
+        print(f"facts refresh, one county-year ({BUSIEST_COUNTY}, {args.year}):    {county_year_s:7.2f} s", flush=True)
 
     def baseline():
         with connection.cursor() as cursor:
@@ -150,6 +157,7 @@ def main() -> None:
         "overview_x_baseline": round(figures["overview"] / base_s, 2),
         "map_x_baseline": round(figures["map"] / base_s, 2),
         "facts_refresh_s": None if facts_refresh_s is None else round(facts_refresh_s, 2),
+        "facts_refresh_county_year_s": None if county_year_s is None else round(county_year_s, 2),
         "overview_s": round(figures["overview"], 3), "map_s": round(figures["map"], 3),
         "baseline_s": round(base_s, 3), "payments": Payment.objects.count()}))
 
