@@ -87,9 +87,8 @@ def region_name(code: str) -> str:
 def counties(region: str = PROVINCE) -> pd.DataFrame:
     """The county-level units (statistics-only zones too) inside a region: code, name, city."""
     low, high = within(region)
-    frame = read_sql(f"SELECT code, name, parent_id AS city FROM {table('geo.Region')} "
-                     "WHERE level = 'county' AND code BETWEEN %s AND %s ORDER BY code", [low, high])
-    return frame
+    return read_sql(f"SELECT code, name, parent_id AS city FROM {table('geo.Region')} "
+                    "WHERE level = 'county' AND code BETWEEN %s AND %s ORDER BY code", [low, high])
 
 
 def payment_year_sql(roster_alias: str = "r") -> str:
@@ -103,9 +102,4 @@ def latest_payment_year() -> int | None:
                      f"JOIN {table('disbursement.Roster')} r ON r.id = p.roster_id WHERE p.status = 'paid'")
     year = frame["year"].iloc[0]
     return int(year) if year else None
-
-
-def yuan(fen) -> pd.Series:
-    """Fen to yuan for display and plotting only (figures stay integer fen until the last step)."""
-    return pd.Series(fen).astype("int64") / 100
 

@@ -269,6 +269,16 @@ def treasury_review_shares_bands_by_month_and_finds_the_longest_warning(outputs)
                        (XIANGXIANG_CITY, "湘乡市", 30, f"{year}-11-01", f"{year}-11-30", False)]
 
 
+def test_the_notebooks_connection_refuses_writes_on_postgresql():
+    """`_db` opens PostgreSQL sessions with default_transaction_read_only: a write fails before it touches a row."""
+    probe = ("import _db; print(len(_db.counties('430300000000')));\n"
+             "try:\n    _db.read_sql(f\"DELETE FROM {_db.table('geo.Region')} WHERE code = ''\")\n"
+             "except Exception as exc:\n    print('refused', exc)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=NOTEBOOKS, capture_output=True, text=True,
+                            env={**os.environ, "DATABASE_URL": database_url()}, check=True)
+    assert result.stdout.splitlines() == ["8", "refused cannot execute DELETE in a read-only transaction"]
+
+
 def test_the_notebooks_connection_refuses_writes_on_sqlite(tmp_path):
     """The demo's SQLite path: `_db` opens it with PRAGMA query_only, so even a stray write fails."""
     database = tmp_path / "demo.sqlite3"
