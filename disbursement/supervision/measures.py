@@ -56,6 +56,7 @@ def county_measure(*, user, region_code: str, measure: str, year: int, item: str
         from disbursement.errors import ValidationFailed
 
         raise ValidationFailed(_("Unknown measure."), field="measure")
+    year = selectors.year_clean(year)
     rows = selectors.counties_rows(user=user, region_code=region_code, year=year, item=item, category=category)
     if not rows:
         return []

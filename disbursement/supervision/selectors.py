@@ -14,7 +14,7 @@ Figures, per region and year (item or category optional):
   household on the register counts as a household of one).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, Q, Value, When
 from django.db.models.functions import Substr
@@ -72,7 +72,6 @@ class ChildRow:
     returned: int = 0
     returned_fen: int = 0
     open_alerts: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def region_in_reach(*, user, region_code: str) -> Region:
@@ -97,6 +96,17 @@ def home_region(*, user) -> Region:
     if not (user.is_authenticated and user.is_active and user.region_id):
         raise NotFound(_("Region not found."))
     return region_in_reach(user=user, region_code=user.region_id)
+
+
+def year_clean(year) -> int:
+    """A period year (2000–2100) from an int or text; ValidationFailed naming the field otherwise."""
+    try:
+        value = int(str(year).strip())
+    except (TypeError, ValueError):
+        value = 0
+    if not 2000 <= value <= 2100:
+        raise ValidationFailed(_("A year between 2000 and 2100."), field="year")
+    return value
 
 
 def _filters_clean(item: str | None, category: str | None) -> tuple[str | None, str | None]:
@@ -137,6 +147,7 @@ def _open_alerts_qs(low: str, high: str, item: str | None, category: str | None)
 def overview(*, user, year: int, item: str | None = None, category: str | None = None) -> Overview:
     """Headline figures of the user's jurisdiction for one year (optionally one item or category)."""
     item, category = _filters_clean(item, category)
+    year = year_clean(year)
     region = home_region(user=user)
     low, high = codes.subtree_bounds(region.code)
     totals = facts.totals(low=low, high=high, year=year, item=item, category=category, prefix_len=0).get("", {})
@@ -181,8 +192,9 @@ def overview(*, user, year: int, item: str | None = None, category: str | None =
         figures[f"alerts_{severity}"] = Figure(f"alerts_{severity}", alerts_by_severity[severity], "count",
                                                _url("alert-list", alerts_url, status="open", severity=severity,
                                                     region=region.code, item=item))
+    treasury_url = _url("treasury-months", "/treasury/", region=region.code)
     for band, count in band_counts.items():
-        figures[f"band_{band}"] = Figure(f"band_{band}", count, "count", _url("treasury-home", "/treasury/"))
+        figures[f"band_{band}"] = Figure(f"band_{band}", count, "count", treasury_url)
     return Overview(region_code=region.code, region_name=region.name, year=year, item=item, category=category,
                     figures=figures, alerts_by_severity=alerts_by_severity, bands=band_counts,
                     as_of=facts_as_of(region_code=region.code))
@@ -215,7 +227,8 @@ def children(*, user, region_code: str, year: int, item: str | None = None,
     region = region_in_reach(user=user, region_code=region_code)
     if region.level not in CHILD_LEVEL:
         raise ValidationFailed(_("A village has no regions below it."), field="region")
-    return _rows_for(list(Region.objects.filter(parent_id=region.code).order_by("code")), year, item, category)
+    return _rows_for(list(Region.objects.filter(parent_id=region.code).order_by("code")), year_clean(year), item,
+                     category)
 
 
 def _rows_for(regions: list[Region], year: int, item, category) -> list[ChildRow]:
@@ -248,14 +261,14 @@ def counties_rows(*, user, region_code: str, year: int, item: str | None = None,
     if region.level not in ("province", "city", "county"):
         raise ValidationFailed(_("Maps cover a province, a city or a county."), field="region")
     counties = list(Region.objects.within(region.code).filter(level=RegionLevel.COUNTY).order_by("code"))
-    return _rows_for(counties, year, item, category)
+    return _rows_for(counties, year_clean(year), item, category)
 
 
 def by_item(*, user, region_code: str, year: int) -> list[tuple[str, str, int, int]]:
     """(item code, item name, paid fen, payments) of the region's year, largest amount first."""
     region = region_in_reach(user=user, region_code=region_code)
     low, high = codes.subtree_bounds(region.code)
-    rows = facts.paid_by_item(low=low, high=high, year=year)
+    rows = facts.paid_by_item(low=low, high=high, year=year_clean(year))
     names = dict(Item.objects.filter(code__in=[r[0] for r in rows]).values_list("code", "name"))
     return sorted(((code, names.get(code, code), fen, n) for code, fen, n in rows), key=lambda r: (-r[2], r[0]))
 
@@ -266,7 +279,7 @@ def by_month(*, user, region_code: str, year: int, item: str | None = None,
     item, category = _filters_clean(item, category)
     region = region_in_reach(user=user, region_code=region_code)
     low, high = codes.subtree_bounds(region.code)
-    return facts.paid_by_month(low=low, high=high, year=year, item=item, category=category)
+    return facts.paid_by_month(low=low, high=high, year=year_clean(year), item=item, category=category)
 
 
 def village_rosters(*, user, village_code: str, year: int) -> list[dict]:
@@ -276,7 +289,7 @@ def village_rosters(*, user, village_code: str, year: int) -> list[dict]:
     if region.level != RegionLevel.VILLAGE:
         raise ValidationFailed(_("Not a village."), field="region")
     township = codes.ancestor_codes(region.code)[3]
-    rosters = (Roster.objects.filter(township_id=township, period__startswith=str(year))
+    rosters = (Roster.objects.filter(township_id=township, period__startswith=str(year_clean(year)))
                .annotate(village_lines=Count("lines", filter=Q(lines__village_id=region.code, lines__is_void=False)),
                          village_fen=facts.sum_filtered("lines__amount_fen",
                                                         Q(lines__village_id=region.code, lines__is_void=False)))

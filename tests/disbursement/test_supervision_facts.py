@@ -130,6 +130,18 @@ def test_a_county_user_reaches_nothing_outside_the_county(world, make_user, regi
         measures.county_measure(user=user, region_code=region, measure="paid_per_person", year=2026)
 
 
+@pytest.mark.parametrize("year", ["20x6", 1999, "99999999999999999999"])
+def test_a_bad_year_or_item_is_refused_with_the_field_named(world, city_supervisor, year):
+    from disbursement.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        selectors.children(user=city_supervisor, region_code=XIANGTAN_CITY, year=year)
+    assert refused.value.field == "year"
+    with pytest.raises(ValidationFailed) as refused:
+        selectors.overview(user=city_supervisor, year=2026, item="9999'--")
+    assert refused.value.field == "item"
+
+
 def test_a_county_user_sees_its_own_county(world, make_user):
     user = make_user(Role.COUNTY_FINANCE, SHAOSHAN_CITY)
     view = selectors.overview(user=user, year=2026)
