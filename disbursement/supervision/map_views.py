@@ -25,7 +25,7 @@ from disbursement.catalog.models import Category, Item
 from disbursement.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from disbursement.payments.models import Payment
 from disbursement.rosters.selectors import roster_list
-from disbursement.supervision import maps, measures
+from disbursement.supervision import maps, measures, selectors
 from geo import codes
 from geo.models import Region
 
@@ -158,6 +158,7 @@ def map_page(request):
     return render(request, "supervision/map.html", {
         "query": query, "rows": rows, "figure_keys": list(rows[0].figures) if rows else [],
         "scale": scale, "measure_label": MEASURE_LABELS[query.measure],
+        "as_of": selectors.facts_as_of(region_code=query.region.code),
         "measures": list(MEASURE_LABELS.items()), "regions": _region_choices(request.user, query.region),
         "items": Item.objects.order_by("code").only("code", "name"),
         "categories": Category.objects.order_by("code").only("code", "name"),

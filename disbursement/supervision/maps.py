@@ -149,14 +149,17 @@ def scale_for(*, measure: str, values: list[float | None]) -> Scale:
     present = sorted(v for v in values if v is not None)
     palette = REDS if measure == "alerts_per_10k" else BLUES
     number = _rate if measure == "alerts_per_10k" else _amount
-    # Quintile breaks: a value equal to a break goes to the class above it (bisect_right).
+    # Quintile breaks: a value equal to a break goes to the class above it (bisect_right). Each class is labelled
+    # with the lowest and highest value in it, so the legend never names a range no county has.
     breaks = tuple(sorted({present[len(present) * i // 5] for i in range(1, 5)} - {present[0]})) if present else ()
-    edges = [present[0], *breaks, present[-1]] if present else []
+    members: dict[int, list[float]] = {}
+    for value in present:
+        members.setdefault(bisect_right(breaks, value), []).append(value)
     classes = []
     for i in range(len(breaks) + 1 if present else 0):
-        low, high = edges[i], edges[i + 1]
+        low, high = members[i][0], members[i][-1]
         label = number(low) if low == high else f"{number(low)} – {number(high)}"
-        colour = palette[round(i * (len(palette) - 1) / max(len(breaks), 1))] if breaks else palette[2]
+        colour = palette[round(i * (len(palette) - 1) / len(breaks))] if breaks else palette[2]
         classes.append(LegendClass(colour, label))
     return Scale(measure, classes + [LegendClass(NO_DATA, _("No data"))], breaks)
 

@@ -123,6 +123,7 @@ def test_the_frame_alone_may_run_its_inline_scripts_by_nonce_and_be_framed_by_us
     assert 'id="map-frame" src="/supervision/map/frame/?measure=paid_per_household&amp;year=2026&amp;region=' \
            f'{XIANGTAN_CITY}"' in html
     assert all(f'data-code="{code}"' in html for code in XIANGTAN_COUNTIES)
+    assert 'id="map-as-of"' in html  # the facts' refresh time
 
 
 def test_the_export_is_an_attachment_named_for_its_map_with_the_legend_and_absolute_drill_down_links(
