@@ -37,6 +37,7 @@ demo: install
 	$(MANAGE) load_reference
 	$(MANAGE) seed_demo_users
 	$(MANAGE) demo_data --counties 430321,430382 --households 2000 --seed 2026
+	$(MANAGE) demo_treasury --seed 2026
 	$(MANAGE) demo_cycle --fail-rate 0.02 --seed 2026
 	@echo
 	@echo "One-card subsidy system: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"

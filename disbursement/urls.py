@@ -11,6 +11,7 @@ from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
 from disbursement.supervision import map_views
 from disbursement.supervision import views as supervision_views
+from disbursement.treasury import views as treasury_views
 
 urlpatterns = [
     path("login/", account_views.SignInView.as_view(), name="login"),
@@ -51,4 +52,5 @@ urlpatterns = [
     path("supervision/regions/<str:code>/rosters/<int:roster_id>/", supervision_views.roster_lines,
          name="supervision-roster-lines"),
     path("registers/imports/<int:job_id>/", registry_views.register_import_detail, name="register-import-detail"),
+    path("treasury/import/", treasury_views.statement_import, name="treasury-import"),
 ]

@@ -44,6 +44,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "disbursement.catalogrelease": ("view",),
         "geo.region": ("view", "change"),
         "disbursement.rulesetting": ("view", "change"),
+        "disbursement.treasurysettings": ("view", "change"),
     },
     Role.COUNTY_FINANCE: {
         "disbursement.user": ("view", "add", "change"),

@@ -15,6 +15,7 @@ class StatementErrorOut(Schema):
 
 class StatementImportOut(Schema):
     status: str
+    code: str
     rows: int
     errors: list[StatementErrorOut]
     error_count: int

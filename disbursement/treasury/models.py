@@ -41,8 +41,10 @@ class TreasuryStatement(models.Model):
     """One region's treasury account on one day: opening + inflow − outflow = closing, all in fen.
     The breakdown columns are optional (NULL when the file did not carry them)."""
 
-    region = models.ForeignKey("geo.Region", verbose_name=_("region"), on_delete=models.PROTECT,
-                               related_name="+", db_index=False)
+    # No database constraint (the import checks every code against the regions, which are never deleted): a
+    # deferred foreign-key check per row would run half a million lookups at COMMIT of a ten-year import.
+    region = models.ForeignKey("geo.Region", verbose_name=_("region"), on_delete=models.DO_NOTHING,
+                               related_name="+", db_index=False, db_constraint=False)
     day = models.DateField(_("day"))
     opening_fen = models.BigIntegerField(_("opening balance (fen)"))
     inflow_fen = models.BigIntegerField(_("inflow (fen)"))

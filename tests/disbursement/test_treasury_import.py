@@ -252,3 +252,29 @@ def test_the_command_prints_json_and_exits_by_outcome(tmp_path, capsys):
     outcome = json.loads(capsys.readouterr().out)
     assert outcome["status"] == "rejected"
     assert outcome["errors"][0]["row"] == 1 and set(outcome["errors"][0]) == {"row", "field", "code", "message"}
+
+
+def test_the_upload_page_shows_the_outcome_and_every_problem(make_user, page_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = page_client(make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY))
+    assert 'id="treasury-import-form"' in client.get("/treasury/import/").content.decode()
+    good = SimpleUploadedFile("t.csv", statement_csv(statement_rows(XIANGTAN_COUNTY, START, 2)))
+    page = client.post("/treasury/import/", {"file": good})
+    assert page.status_code == 200
+    assert 'data-status="accepted"' in page.content.decode() and 'data-inserted="2"' in page.content.decode()
+    bad = SimpleUploadedFile("t.csv", statement_csv(statement_rows(SHAOSHAN_CITY, START, 1)))
+    page = client.post("/treasury/import/", {"file": bad})
+    assert page.status_code == 422
+    assert 'data-row="1" data-field="region_code" data-code="outside_jurisdiction"' in page.content.decode()
+    assert "t.csv" in page.content.decode()  # the accepted import is listed
+
+
+def test_the_upload_page_refuses_a_supervisor(make_user, page_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = page_client(make_user(Role.SUPERVISOR, XIANGTAN_CITY))
+    assert 'id="treasury-import-refused"' in client.get("/treasury/import/").content.decode()
+    upload = SimpleUploadedFile("t.csv", statement_csv(statement_rows(XIANGTAN_COUNTY, START, 1)))
+    assert client.post("/treasury/import/", {"file": upload}).status_code == 403
+    assert not TreasuryStatement.objects.exists()

@@ -85,9 +85,9 @@ def test_each_band_boundary(closing, level, band):
 
 def test_without_outflow_cash_is_idle_and_an_empty_treasury_is_a_warning():
     levels = _levels([("R1", "2026-01-01", 0, 5), ("R2", "2026-01-01", 0, 0)])
-    assert (levels.loc[("R1", "2026-01-01")].level, levels.loc[("R1", "2026-01-01")].band) == (None, "idle")
+    assert pd.isna(levels.loc[("R1", "2026-01-01")].level) and levels.loc[("R1", "2026-01-01")].band == "idle"
     assert levels.loc[("R2", "2026-01-01")].band == "warning"
-    assert levels.loc[("R2", "2026-01-01")].days_of_cover is None
+    assert pd.isna(levels.loc[("R2", "2026-01-01")].days_of_cover)
     settings = treasury_settings()
     assert band_for(None, settings, closing_fen=5) == TreasuryBand.IDLE
     assert band_for(None, settings, closing_fen=0) == TreasuryBand.WARNING
@@ -149,3 +149,63 @@ def test_treasury_status_prints_the_contract_json(capsys):
     assert status["regions"][1]["level"] is None and status["regions"][1]["band"] == "idle"
     call_command("treasury_status", "--date", "2026-01-02", "--json")
     assert len(json.loads(capsys.readouterr().out)["regions"]) == 3
+
+
+def test_the_demo_ends_in_every_band_and_adds_nothing_when_run_again(capsys):
+    planted = ["430321000000", "430382000000", "430381000000", "430302000000"]
+    call_command("demo_treasury", "--seed", "2026", "--years", "1", "--regions", ",".join(planted))
+    bands = {code: level.band for code, level in latest_levels(planted).items()}
+    assert bands == {"430321000000": "warning", "430382000000": "idle", "430381000000": "low",
+                     "430302000000": "normal"}
+    # A year of every day, breakdowns included, ending yesterday.
+    from django.utils import timezone
+
+    from disbursement.treasury.models import TreasuryStatement
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    county = TreasuryStatement.objects.filter(region_id=XIANGTAN_COUNTY)
+    assert county.latest("day").day == yesterday
+    assert county.count() in (365, 366)
+    assert not county.filter(outflow_wages_fen__isnull=True).exists()
+    capsys.readouterr()
+    call_command("demo_treasury", "--seed", "2026", "--years", "1", "--regions", ",".join(planted))
+    assert "nothing added" in capsys.readouterr().out
+    assert county.count() in (365, 366)
+
+
+def test_the_province_administrator_changes_the_thresholds_and_every_level_follows(make_user, page_client):
+    from disbursement.accounts.roles import Role
+
+    _import(statement_rows(XIANGTAN_COUNTY, datetime.date(2026, 1, 1), 3, opening=1000, inflow=0, outflow=100))
+    day = datetime.date(2026, 1, 3)
+    assert TreasuryLevel.objects.get(region_id=XIANGTAN_COUNTY, day=day).band == "warning"  # level 0.2333
+    client = page_client(make_user(Role.PROVINCE_ADMIN, "430000000000"))
+    assert client.get("/admin/disbursement/treasurysettings/").status_code == 200
+    response = client.post("/admin/disbursement/treasurysettings/1/change/", {
+        "warning_below": "0.2", "low_below": "0.5", "idle_above": "0.8", "window_months": "12", "idle_days": "30",
+        "forecast_months": "3"})
+    assert response.status_code == 302
+    assert treasury_settings().warning_below == Decimal("0.2")
+    assert TreasuryLevel.objects.get(region_id=XIANGTAN_COUNTY, day=day).band == "low"
+
+
+def test_a_bulk_write_rebuilds_the_indexes_and_constraints_it_dropped(monkeypatch):
+    from django.db import IntegrityError, connection, transaction
+
+    from disbursement.treasury import services
+    from disbursement.treasury.models import TreasuryStatement
+
+    def shape(table):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table])
+            return cursor.fetchall()
+
+    before = {table: shape(table) for table in ("disbursement_treasurylevel", "disbursement_treasurystatement")}
+    monkeypatch.setattr(services, "BULK_REBUILD_ROWS", 1)
+    _import(statement_rows(XIANGTAN_COUNTY, datetime.date(2026, 1, 1), 3))
+    assert levels_recompute() == 3
+    assert {table: shape(table) for table in before} == before
+    stored = TreasuryStatement.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TreasuryStatement.objects.create(region_id=stored.region_id, day=stored.day, opening_fen=0, inflow_fen=0,
+                                         outflow_fen=0, closing_fen=0, imported_at=stored.imported_at)
