@@ -11,7 +11,7 @@ MONEY = "#,##0.00"
 
 
 def children_xlsx(*, region_name: str, year: int, rows) -> bytes:
-    """One row per child region (sup-a's ChildRow), then a total row."""
+    """One row per child region (selectors.ChildRow), then a total row."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(str(year))
     sheet.append([f"{region_name} · {year}"])
