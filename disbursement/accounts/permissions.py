@@ -84,9 +84,10 @@ RULES: dict[str, Rule] = {
     "standard.edit": Rule(frozenset({_FINANCE, _DEPARTMENT, Role.PROVINCE_ADMIN}),
                           _("Only the provincial administrator, county finance and the item's county department "
                             "set standards."), own_department=True, superuser=True),
-    "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT}),
-                           _("Only supervisors and county finance or department staff see complaints."),
-                           superuser=True),
+    # The provincial administrator reads every complaint of the province (its subtree) but does not answer them.
+    "complaint.list": Rule(frozenset({Role.SUPERVISOR, _FINANCE, _DEPARTMENT, Role.PROVINCE_ADMIN}),
+                           _("Only supervisors, county finance or department staff and the provincial administrator "
+                             "see complaints."), superuser=True),
     # The supervision maps: supervisors, the provincial administrator and county finance, over their subtree.
     "supervision.map": Rule(frozenset({Role.SUPERVISOR, Role.PROVINCE_ADMIN, _FINANCE}),
                             _("Only supervisors, the provincial administrator and county finance see the maps."),

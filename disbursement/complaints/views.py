@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from disbursement.accounts.permissions import action_allowed
 from disbursement.complaints import selectors, services
 from disbursement.complaints.models import ComplaintStatus
 from disbursement.errors import DomainError
@@ -29,5 +30,7 @@ def complaint_list(request):
         messages.error(request, exc.message)
         return redirect("home")
     page = Paginator(complaints, 30).get_page(request.GET.get("page"))
+    # The provincial administrator reads the province's complaints; answering stays with the region's staff.
+    may_answer = action_allowed(request.user, "complaint.answer", check_region=False)
     return render(request, "complaints/complaint_list.html", {"page": page, "statuses": ComplaintStatus.choices,
-                                                             "status": status})
+                                                             "status": status, "may_answer": may_answer})
