@@ -26,3 +26,8 @@ def region_search(*, query: str = "", level: str | None = None, within: str | No
     if within:
         regions = regions.within(within)
     return regions.order_by("code")
+
+
+def province_code() -> str | None:
+    """The root of the tree: where a picker over the whole province starts."""
+    return Region.objects.filter(parent__isnull=True).values_list("code", flat=True).order_by("code").first()

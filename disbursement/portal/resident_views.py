@@ -5,6 +5,8 @@ number ever appears in a URL, a server log line or the HTML the server sends."""
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
+from geo.selectors import province_code
+
 
 @cache_control(public=True, max_age=300)
 def lookup(request):
@@ -16,6 +18,7 @@ def complaint_new(request):
     return render(request, "portal/complaint.html", {
         "payment": request.GET.get("payment", "")[:32], "roster": request.GET.get("roster", "")[:12],
         "region": request.GET.get("region", "")[:12], "kind": "objection" if request.GET.get("roster") else "complaint",
+        "province": province_code(),  # where the region picker starts: a resident may complain about any place
     })
 
 

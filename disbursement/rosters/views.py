@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from backend.uploads import upload_too_large_message
@@ -22,6 +23,7 @@ from disbursement.rosters import reports, selectors, services, workflow
 from disbursement.rosters.models import ImportKind
 from disbursement.treasury.forecast import approval_outlook
 from geo.models import Region, RegionLevel
+from geo.selectors import province_code
 
 ACTION_LABELS = {
     "start_publicity": _("Start publicity"),
@@ -32,8 +34,19 @@ ACTION_LABELS = {
 }
 
 
+def picker_text() -> dict:
+    """The texts and API address the item and region pickers (static/js/pickers.js) read from data-* attributes."""
+    return {
+        "data-children-url": reverse("api:region_children", kwargs={"code": "000000000000"}),
+        "data-label-city": RegionLevel.CITY.label, "data-label-county": RegionLevel.COUNTY.label,
+        "data-label-township": RegionLevel.TOWNSHIP.label, "data-label-village": RegionLevel.VILLAGE.label,
+        "data-choose": _("Choose…"),
+    }
+
+
 class UploadForm(forms.Form):
-    item = forms.ModelChoiceField(label=_("Subsidy item"), queryset=Item.objects.filter(is_active=True))
+    # Rosters are for items paid onto the card; the others are paid to an insurer, school or bank.
+    item = forms.ModelChoiceField(label=_("Subsidy item"), queryset=Item.objects.filter(is_active=True, card_paid=True))
     township = forms.ModelChoiceField(label=_("Township"), queryset=Region.objects.none())
     period = forms.CharField(
         label=_("Period"), max_length=7,
@@ -49,6 +62,17 @@ class UploadForm(forms.Form):
         self.fields["township"].queryset = townships.order_by("code")
         if user.role == Role.TOWNSHIP_CLERK:
             self.fields["township"].initial = user.region_id
+        # The pickers: items grouped by category with a type-ahead, townships by a cascade below the user's region.
+        items = self.fields["item"].queryset.select_related("category").order_by("category_id", "code")
+        groups: dict[str, list] = {}
+        for item in items:
+            groups.setdefault(item.category.name, []).append((item.code, f"{item.code} {item.name}"))
+        self.fields["item"].choices = [("", "---------"), *groups.items()]
+        self.fields["item"].widget.attrs.update({"data-picker": "item", "data-search-label": _("Find by name or code"),
+                                                  "data-no-match": _("No item matches.")})
+        self.fields["township"].widget.attrs.update({
+            "data-picker": "region", "data-region-root": user.region_id or province_code(),
+            "data-region-target": RegionLevel.TOWNSHIP, **picker_text()})
 
 
 @login_required
