@@ -7,6 +7,7 @@ from disbursement.accounts.roles import MANAGEABLE_ROLES, Role
 from disbursement.accounts.scoping import in_jurisdiction, scoped
 from disbursement.accounts.services import user_role_check
 from disbursement.errors import ValidationFailed
+from geo.admin import RegionAdmin
 from geo.models import Region, RegionLevel
 
 
@@ -58,6 +59,16 @@ class ScopedUserForm(forms.ModelForm):
         return data
 
 
+def user_region_choices(request, regions):
+    """The regions a user may be bound to by this editor: its own subtree, no villages, no statistics-only zones."""
+    regions = regions.exclude(level=RegionLevel.VILLAGE).exclude(is_statistical=True)
+    return scoped(regions, request.user, "code")
+
+
+# The user form's region field is a search (admin autocomplete) over these, not a 2,000-option drop-down.
+RegionAdmin.autocomplete_scopes[("disbursement", "user", "region")] = user_region_choices
+
+
 class UserAdmin(JurisdictionAdminMixin, BaseUserAdmin):
     list_display = ("username", "full_name", "role", "region", "is_active", "last_login")
     list_filter = ("role", "is_active")
@@ -75,6 +86,7 @@ class UserAdmin(JurisdictionAdminMixin, BaseUserAdmin):
         (_("Role and jurisdiction"), {"fields": ("full_name", "role", "region", "department")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    autocomplete_fields = ("region",)
     raw_id_fields = ("person",)  # the register holds millions of persons: an id, not a drop-down
 
     def get_form(self, request, obj=None, **kwargs):
@@ -83,8 +95,7 @@ class UserAdmin(JurisdictionAdminMixin, BaseUserAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":
-            regions = Region.objects.exclude(level=RegionLevel.VILLAGE).exclude(is_statistical=True)
-            kwargs["queryset"] = scoped(regions, request.user, "code")
+            kwargs["queryset"] = user_region_choices(request, Region.objects.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):

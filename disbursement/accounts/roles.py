@@ -52,6 +52,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "disbursement.category": ("view",),
         "disbursement.item": ("view",),
         "disbursement.standard": ("view", "add"),
+        # Read-only: the user form's region search (admin autocomplete) reads the Region admin.
+        "geo.region": ("view",),
     },
     Role.COUNTY_DEPARTMENT: {"disbursement.user": ("view",), "disbursement.item": ("view",)},
     Role.TOWNSHIP_CLERK: {"disbursement.user": ("view",), "disbursement.item": ("view",)},
