@@ -66,3 +66,14 @@ def test_a_resident_picks_a_village_by_cascade_and_files_a_complaint(watched_pag
     number = page.locator("#tracking-number").inner_text()
     assert Complaint.objects.get(tracking_number=number).region_id == VILLAGE
     assert page.violations == []
+
+
+def test_the_admin_finds_a_users_region_by_search(watched_page, live_server, make_user):
+    page = watched_page
+    sign_in(page, live_server, make_user(Role.PROVINCE_ADMIN, "430000000000").username)
+    page.goto(f"{live_server.url}/admin/disbursement/user/add/")
+    page.locator("#id_region + .select2 .select2-selection").click()
+    page.locator(".select2-search__field").fill("易俗河")
+    page.locator(".select2-results__option", has_text=YISUHE_TOWN).click()
+    assert page.locator("#id_region").input_value() == YISUHE_TOWN
+    assert page.violations == []
