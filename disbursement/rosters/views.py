@@ -34,8 +34,8 @@ ACTION_LABELS = {
 }
 
 
-def picker_text() -> dict:
-    """The texts and API address the item and region pickers (static/js/pickers.js) read from data-* attributes."""
+def region_picker_attrs() -> dict:
+    """The texts and API address the region cascade (static/js/pickers.js) reads from data-* attributes."""
     return {
         "data-children-url": reverse("api:region_children", kwargs={"code": "000000000000"}),
         "data-label-city": RegionLevel.CITY.label, "data-label-county": RegionLevel.COUNTY.label,
@@ -72,7 +72,7 @@ class UploadForm(forms.Form):
                                                   "data-no-match": _("No item matches.")})
         self.fields["township"].widget.attrs.update({
             "data-picker": "region", "data-region-root": user.region_id or province_code(),
-            "data-region-target": RegionLevel.TOWNSHIP, **picker_text()})
+            "data-region-target": RegionLevel.TOWNSHIP, **region_picker_attrs()})
 
 
 @login_required
