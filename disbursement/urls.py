@@ -43,6 +43,7 @@ urlpatterns = [
     path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
     path("register/", registry_views.person_search, name="person-search"),
     path("registry/persons/<int:person_id>/", registry_views.person_detail, name="person-detail"),
+    path("registry/persons/<int:person_id>/reveal/", registry_views.person_reveal, name="person-reveal"),
     path("alerts/", alert_views.alert_list, name="alert-list"),
     path("alerts/export/", alert_views.alert_export, name="alert-export"),
     path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert-detail"),
