@@ -76,20 +76,16 @@ def _wrong_check_digit() -> str:
     return good[:-1] + str((int(good[-1]) + 1) % 10)
 
 
-@pytest.mark.parametrize("bad", [
-    _wrong_check_digit(),
-    "12345",  # too short
-    luhn_complete("999999000000000000"),  # no bank issues this prefix
-    "",  # nothing entered
-])
-def test_a_bad_card_leaves_no_card_and_no_reissue(people, page_client, bad):
+def test_a_bad_card_leaves_no_card_and_no_reissue(people, page_client):
     [failed] = failed_payments(people, ["R04"])
+    clerk = page_client(people["clerk"])
     before = _state(failed)
-    response = page_client(people["clerk"]).post(f"/payments/{failed.pk}/card/", {"card_number": bad})
-    page = response.content.decode()
-    assert response.status_code == 400 and 'id="error-card_number"' in page
-    assert not bad or bad not in page  # the number is never echoed
-    assert _state(failed) == before and before[2] == PaymentStatus.FAILED
+    for bad in (_wrong_check_digit(), "12345", "6228 48ab 0000 0000", "6.22848E+18", ""):
+        response = clerk.post(f"/payments/{failed.pk}/card/", {"card_number": bad})
+        page = response.content.decode()
+        assert response.status_code == 400 and 'id="error-card_number"' in page, bad
+        assert not bad or bad not in page  # the number is never echoed
+        assert _state(failed) == before and before[2] == PaymentStatus.FAILED
 
 
 def test_a_card_of_another_person_is_refused_and_changes_nothing(people, page_client):
