@@ -2,13 +2,17 @@
 neither, a second submit says it already happened), and the person page (payments, cards, household, register
 facts, the audited reveal, the name and village corrections). Through the HTTP client, on PostgreSQL."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from disbursement import pii
 from disbursement.accounts.roles import Role
 from disbursement.audit.models import AuditEvent
 from disbursement.budget.verification import ledger_findings
+from disbursement.payments.corrections import payment_card_fix
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.registry.models import Card, DeathRecord, Household, Person
 from geo.models import Region, RegionLevel
@@ -183,3 +187,29 @@ def test_the_clerk_corrects_the_village_audited_within_the_township(people, page
     assert AuditEvent.objects.filter(action="person.village").count() == 1
     assert page_client(people["finance"]).post(url, {"form": "village", "village": target.code, "group": "",
                                                       "reason": "x"}).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_card_fix_submitted_twice_at_once_does_it_once_and_tells_the_second(reference_in_transactional_db,
+                                                                                 people):
+    [failed] = failed_payments(people, ["R06"])
+    new_number = card_number(bin_="621700")
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def submit():
+        barrier.wait()
+        try:
+            fix = payment_card_fix(actor=people["clerk"], payment_id=failed.pk, card_number=new_number)
+            outcomes.append((fix.reissue.reference, fix.already))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2 and outcomes[0][0] == outcomes[1][0]
+    assert sorted(already for _reference, already in outcomes) == [False, True]
+    assert Payment.objects.filter(previous=failed).count() == 1
+    assert AuditEvent.objects.filter(action="card.replace").count() == 1
