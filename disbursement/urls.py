@@ -6,6 +6,7 @@ from disbursement.accounts import views as account_views
 from disbursement.alerts import views as alert_views
 from disbursement.budget import views as budget_views
 from disbursement.complaints import views as complaint_views
+from disbursement.payments import card_fix_views
 from disbursement.payments import views as payment_views
 from disbursement.registry import views as registry_views
 from disbursement.rosters import views as roster_views
@@ -35,11 +36,14 @@ urlpatterns = [
     path("risk/stopped/", payment_views.stopped_report, name="risk-stopped"),
     path("complaints/", complaint_views.complaint_list, name="complaint-list"),
     path("payments/<int:payment_id>/act/", payment_views.payment_act, name="payment-act"),
+    # The clerk's one-step fix of a failed payment (issue 12).
+    path("payments/<int:payment_id>/card/", card_fix_views.payment_card_fix, name="payment-card-fix"),
     path("payments/<str:reference>/", payment_views.payment_trace, name="payment-trace"),
     path("imports/<int:job_id>/", roster_views.import_detail, name="import-detail"),
     path("imports/<int:job_id>/report/", roster_views.import_report, name="import-report"),
     path("register/", registry_views.person_search, name="person-search"),
     path("registry/persons/<int:person_id>/", registry_views.person_detail, name="person-detail"),
+    path("registry/persons/<int:person_id>/reveal/", registry_views.person_reveal, name="person-reveal"),
     path("alerts/", alert_views.alert_list, name="alert-list"),
     path("alerts/export/", alert_views.alert_export, name="alert-export"),
     path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert-detail"),

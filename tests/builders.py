@@ -7,8 +7,12 @@ from datetime import date, timedelta
 from django.db import connection
 from django.utils import timezone
 
+from disbursement.banking import formats
+from disbursement.banking.services import bank_files_generate, return_file_import
+from disbursement.banking.simulator import bank_simulate
 from disbursement.budget.services import indicator_issue
 from disbursement.errors import Conflict, DomainError
+from disbursement.payments.models import Payment
 from disbursement.rosters.services import import_job_execute, roster_import_submit
 from disbursement.rosters.workflow import roster_act
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
@@ -92,3 +96,20 @@ def race_messages(targets) -> list[str]:
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+def failed_payments(people, reasons: list[str]) -> list[Payment]:
+    """An approved roster of len(reasons) + 1 lines sent to the bank; line i fails with reasons[i], the last is
+    paid."""
+    issue(10_000_000)
+    roster = through_department(accepted_roster(len(reasons) + 1), people)
+    roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
+    bank_file = bank_files_generate(actor=people["finance"], roster_id=roster.pk)[0]
+    answer = bank_simulate(bank_file.payment_file_bytes(), fail_rate=0.0, seed=1, processed=timezone.localdate())
+    header, rows = formats.return_file_parse(answer)
+    for position, code in enumerate(reasons):
+        rows.loc[position, ["result", "reason", "bank_txn"]] = ["F", code, ""]
+    return_file_import(actor=people["finance"], data=formats.return_file_render(
+        file_id=f"R{bank_file.pk}", payment_file_id=bank_file.file_id, bank_code=header.bank_code,
+        processed=timezone.localdate(), rows=rows))
+    return [Payment.objects.get(reference=reference) for reference in rows["reference"].iloc[:len(reasons)]]

@@ -61,6 +61,8 @@ RULES: dict[str, Rule] = {
     "person.reveal": Rule(frozenset({_CLERK, _FINANCE}), _("Your role sees personal numbers masked only.")),
     # The register's names: the clerk who knows the person and uploads the township's rosters.
     "person.rename": Rule(frozenset({_CLERK}), _("Only the township clerk corrects names in the register.")),
+    # Where a person is registered (village, group): the same clerk, within the jurisdiction (issue 12).
+    "person.village": Rule(frozenset({_CLERK}), _("Only the township clerk corrects villages in the register.")),
     "card.register": Rule(frozenset({_CLERK, _FINANCE}),
                           _("Only the township clerk or county finance registers cards.")),
     # Side registers (deaths, cadres, payroll …) come from the county's and province's offices that hold them.

@@ -1,5 +1,7 @@
 """What happens to a failed payment: re-issued after correction, or returned to its indicator."""
 
+from typing import NamedTuple
+
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
@@ -79,7 +81,6 @@ def payment_reissue(*, actor, payment_id: int) -> Payment:
     return _reissue_create(actor=actor, payment=payment)
 
 
-@transaction.atomic
 def payment_reissue_to_card(*, actor, payment_id: int, card_number: str, bank: str = "") -> Payment:
     """Register the payee's corrected card (the registry's `card_replace`, which closes the old card) and re-issue
     the failed payment to it, in one transaction: a refused card leaves both the register and the payment as
@@ -89,13 +90,27 @@ def payment_reissue_to_card(*, actor, payment_id: int, card_number: str, bank: s
     Locks, in this order: the failed payment row, then the person's card rows (card_replace's UPDATE), then the
     audit chain (card_replace's record, held to the commit; the re-issue's record is the last write) — the order
     of `payment_reissue` and of the return-file import: payments before the chain."""
+    return payment_card_fix(actor=actor, payment_id=payment_id, card_number=card_number, bank=bank).reissue
+
+
+class CardFix(NamedTuple):
+    reissue: Payment
+    already: bool  # the payment had been re-issued before this call: nothing was registered or re-issued now
+
+
+@transaction.atomic
+def payment_card_fix(*, actor, payment_id: int, card_number: str, bank: str = "") -> CardFix:
+    """`payment_reissue_to_card` that also says whether this call did the work or found it done (a second
+    submit of the clerk's form, or two at once: the row lock makes the later one see the re-issue).
+
+    Locks: as `payment_reissue_to_card`."""
     payment = _failed(payment_id)
     action_check(actor, "payment.reissue", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.REISSUED:
-        return payment.reissue
+        return CardFix(payment.reissue, True)
     _reissuable(payment)
     card_replace(actor=actor, person_id=payment.person_id, card_number=card_number, bank=bank)
-    return _reissue_create(actor=actor, payment=payment)
+    return CardFix(_reissue_create(actor=actor, payment=payment), False)
 
 
 @transaction.atomic

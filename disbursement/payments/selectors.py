@@ -131,3 +131,20 @@ def payments_stopped(*, actor) -> dict:
                     for c, n, k, f in cursor.fetchall()]
     return {"rows": rows, "counties": counties, "lines": sum(c["lines"] for c in counties),
             "amount_fen": sum(c["amount_fen"] for c in counties)}
+
+
+# --- The clerk's card fix and the person page (issue 12) ---
+
+def payment_get(*, actor, payment_id: int) -> Payment:
+    """One payment of the actor's jurisdiction (by its roster's township), with what its pages show."""
+    payment = (scoped(Payment.objects.select_related("roster", "roster__item", "village", "previous"), actor,
+                      "roster__township").filter(pk=payment_id).first())
+    if payment is None:
+        raise NotFound(_("Payment not found."))
+    return payment
+
+
+def person_payments(*, actor, person_id: int) -> QuerySet[Payment]:
+    """A person's payments in rosters of the actor's jurisdiction, newest first."""
+    return (scoped(Payment.objects.select_related("roster", "roster__item"), actor, "roster__township")
+            .filter(person_id=person_id).order_by("-id"))

@@ -62,3 +62,53 @@ def register_import_get(*, actor, job_id: int) -> ImportJob:
     if job is None:
         raise NotFound(_("Import not found."))
     return job
+
+
+# --- The person page (issue 12) ---
+
+# What a side register's row says of its person, beside the person's own columns (name, ID, scope, import).
+_FACT_SKIP = {"id", "id_hash", "id_cipher", "id_masked", "name", "scope", "job", "imported_at"}
+
+
+def _fact_value(record, field) -> str:
+    from disbursement.money import fen_to_yuan_grouped
+
+    value = getattr(record, field.name)
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(getattr(record, f"get_{field.name}_display")())
+    if field.name.endswith("_fen"):
+        return fen_to_yuan_grouped(value)
+    if field.name.endswith("_milli_mu"):
+        whole, part = divmod(int(value), 1000)
+        return f"{whole}.{part:03d}".rstrip("0").rstrip(".")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "name") and hasattr(value, "code"):  # a region
+        return value.name
+    return str(value)
+
+
+def person_register_facts(*, actor, person: Person) -> list[dict]:
+    """The side registers' rows about one person (by the ID's blind index) that the actor reaches, per register:
+    [{"kind", "label", "rows": [[(column label, value), …], …]}], registers without rows left out."""
+    from disbursement.registry.side_specs import SPECS
+
+    facts = []
+    for kind, spec in SPECS.items():
+        model = spec.model
+        fields = [f for f in model._meta.concrete_fields if f.name not in _FACT_SKIP]
+        records = side_records(actor=actor, kind=kind).filter(id_hash=person.id_hash)[:20]
+        rows = [[(str(f.verbose_name), _fact_value(record, f)) for f in fields] for record in records]
+        if rows:
+            facts.append({"kind": kind, "label": str(model._meta.verbose_name_plural), "rows": rows})
+    return facts
+
+
+def household_members(*, actor, person: Person) -> QuerySet[Person]:
+    """The other members of the person's household the actor reaches (none without a household)."""
+    if person.household_id is None:
+        return Person.objects.none()
+    return scoped(Person.objects.filter(household_id=person.household_id).exclude(pk=person.pk)
+                  .select_related("village"), actor, "village").order_by("id")

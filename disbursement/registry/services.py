@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from disbursement import pii
 from disbursement.accounts.permissions import action_check
+from disbursement.accounts.scoping import in_jurisdiction
 from disbursement.audit.services import audit_record
 from disbursement.errors import Conflict, NotFound, ValidationFailed
 from disbursement.registry import validators
@@ -98,5 +99,45 @@ def person_rename(*, actor, person_id: int, name: str, reason: str) -> Person:
     Person.objects.filter(pk=person.pk).update(name=new_name)
     audit_record(actor=actor, action="person.rename", obj=person, region_code=person.village_id,
                  old_name=pii.mask_name(old_name), new_name=pii.mask_name(new_name), reason=reason)
+    person.refresh_from_db()
+    return person
+
+
+@transaction.atomic
+def person_village_correct(*, actor, person_id: int, village_code: str, group: str, reason: str) -> Person:
+    """Correct the village (and village group) a person is registered in: the township clerk, from one village of
+    the jurisdiction to another. Like a rename, payments keep the village they were approved with; new rosters
+    and re-issues use the corrected one. Audited with both villages and the clerk's reason; the same village and
+    group again changes nothing and records nothing.
+
+    Locks: the person row."""
+    from geo.models import Region, RegionLevel
+
+    person = person_get(actor=actor, person_id=person_id)
+    action_check(actor, "person.village", check_region=False)  # person_get answered NotFound out of reach
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    village = Region.objects.filter(code=str(village_code).strip()[:12], level=RegionLevel.VILLAGE).first()
+    if village is None:
+        raise ValidationFailed(_("Choose a village."), field="village")
+    if not in_jurisdiction(actor, village.code):
+        raise ValidationFailed(_("Choose a village of your jurisdiction."), field="village")
+    group = " ".join(group.split())
+    if len(group) > 60 or not validators.names_printable(group):
+        raise ValidationFailed(_("The village group must be at most %(max)d characters without control characters.")
+                               % {"max": 60}, field="group")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationFailed(_("Say why the village is corrected (e.g. checked against the household register)."),
+                               field="reason")
+    if len(reason) > RENAME_REASON_MAX_LENGTH or not validators.names_printable(reason):
+        raise ValidationFailed(_("The reason must be at most %(max)d characters without control characters.")
+                               % {"max": RENAME_REASON_MAX_LENGTH}, field="reason")
+    if village.code == person.village_id and group == person.group:
+        return person
+    old_village, old_group = person.village_id, person.group
+    Person.objects.filter(pk=person.pk).update(village=village, group=group)
+    audit_record(actor=actor, action="person.village", obj=person, region_code=village.code,
+                 old_village=old_village, old_group=old_group, new_village=village.code, new_group=group,
+                 reason=reason)
     person.refresh_from_db()
     return person

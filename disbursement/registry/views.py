@@ -18,6 +18,7 @@ from disbursement.registry.models import CardStatus
 from disbursement.registry.side_specs import SPECS
 from disbursement.rosters.models import ImportKind
 from disbursement.rosters.services import import_progress_get
+from geo import codes
 from geo.models import Region, RegionLevel
 
 
@@ -42,32 +43,90 @@ def person_search(request):
     })
 
 
+def _person_write(request, run, success) -> dict:
+    """Run one of the person page's register services; {field: message} of a refusal, or {} on success."""
+    try:
+        run()
+    except NotFound:
+        raise Http404 from None
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except DomainError as exc:
+        return {exc.field or "form": exc.message}
+    messages.success(request, success)
+    return {}
+
+
 @login_required
 def person_detail(request, person_id: int):
     try:
         person = selectors.person_get(actor=request.user, person_id=person_id)
     except NotFound:
         raise Http404 from None
-    if request.method == "POST":
-        try:
-            services.person_rename(actor=request.user, person_id=person.pk, name=request.POST.get("name", ""),
-                                   reason=request.POST.get("reason", ""))
-        except NotFound:
-            raise Http404 from None
-        except PermissionDenied:
-            raise DjangoPermissionDenied from None
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The name is corrected in the register."))
+    errors, form = {}, request.POST.get("form", "rename")
+    if request.method == "POST" and form == "village":
+        errors = _person_write(request, lambda: services.person_village_correct(
+            actor=request.user, person_id=person.pk, village_code=request.POST.get("village", ""),
+            group=request.POST.get("group", ""), reason=request.POST.get("reason", "")),
+            _("The village is corrected in the register."))
+    elif request.method == "POST":
+        errors = _person_write(request, lambda: services.person_rename(
+            actor=request.user, person_id=person.pk, name=request.POST.get("name", ""),
+            reason=request.POST.get("reason", "")), _("The name is corrected in the register."))
+        if errors:  # the rename form shows its refusal as a message, as it always has
+            messages.error(request, next(iter(errors.values())))
+            errors = {}
+    if request.method == "POST" and not errors:
         return redirect("person-detail", person_id=person.pk)
+    return _person_page(request, person, errors={form: errors} if errors else {},
+                        status=400 if errors else 200)
+
+
+@login_required
+def person_reveal(request, person_id: int):
+    """The audited reveal of one whole number, shown once in this answer (never in a URL, a message or a cache)."""
+    if request.method != "POST":
+        return redirect("person-detail", person_id=person_id)
+    try:
+        person = selectors.person_get(actor=request.user, person_id=person_id)
+        field = request.POST.get("field", "")
+        value = services.person_reveal(actor=request.user, person_id=person.pk, field=field)
+    except NotFound:
+        raise Http404 from None
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    response = _person_page(request, person, revealed={"field": field, "value": value})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _person_page(request, person, *, errors=None, revealed=None, status=200):
+    from disbursement.payments.selectors import person_payments
+
+    user = request.user
+    villages = Region.objects.none()
+    if action_allowed(user, "person.village", check_region=False):
+        # The villages of the person's township (that the clerk reaches): a correction, not a move across the county.
+        township = codes.ancestor_codes(person.village_id)[3]
+        villages = Region.objects.filter(level=RegionLevel.VILLAGE).within(township)
+        if not user.is_superuser:
+            villages = villages.within(user.region_id)
+        villages = villages.order_by("code")
     return render(request, "registry/person_detail.html", {
         "person": person, "card": person.cards.filter(status=CardStatus.ACTIVE).first(),
-        "renames": action_allowed(request.user, "person.rename", check_region=False),
+        "cards": person.cards.order_by("-status", "-id"),
+        "payments": person_payments(actor=user, person_id=person.pk)[:50],
+        "members": selectors.household_members(actor=user, person=person),
+        "facts": selectors.person_register_facts(actor=user, person=person),
+        "renames": action_allowed(user, "person.rename", check_region=False),
+        "villages": villages, "errors": errors or {}, "revealed": revealed,
+        "reveals": action_allowed(user, "person.reveal", check_region=False),
         # Whoever may see the whole numbers (and the clerk who corrects a name) sees the name whole; everyone else
         # sees it masked, as on every page.
-        "name_whole": action_allowed(request.user, "person.reveal", check_region=False),
-    })
+        "name_whole": action_allowed(user, "person.reveal", check_region=False),
+    }, status=status)
+
+
 class RegisterUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("Side register"))
     scope = forms.ChoiceField(label=_("Region the file covers"))

@@ -8,8 +8,8 @@ from disbursement.accounts.roles import Role
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.registry.models import Person
 from tests.browser.conftest import sign_in
+from tests.builders import failed_payments
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
-from tests.disbursement.test_reissue import failed_payments
 from tests.factories import card_number
 
 pytestmark = pytest.mark.browser

@@ -22,9 +22,8 @@ from disbursement.payments.corrections import payment_reissue, payment_reissue_t
 from disbursement.payments.models import Payment, PaymentStatus
 from disbursement.registry.models import Card, CardStatus, Person
 from disbursement.registry.services import person_rename
-from disbursement.rosters.workflow import roster_act
+from tests.builders import failed_payments
 from tests.conftest import XIANGTAN_COUNTY, YISUHE_TOWN
-from tests.disbursement.test_money_path import accepted_roster, issue, through_department
 from tests.factories import card_number
 
 CARD_LEVEL = ["R01", "R04", "R06"]
@@ -44,23 +43,6 @@ def people(make_user):
         "department": make_user(Role.COUNTY_DEPARTMENT, XIANGTAN_COUNTY, department="civil_affairs"),
         "finance": make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY),
     }
-
-
-def failed_payments(people, reasons: list[str]) -> list[Payment]:
-    """An approved roster of len(reasons) + 1 lines sent to the bank; line i fails with reasons[i], the last is
-    paid."""
-    issue(10_000_000)
-    roster = through_department(accepted_roster(len(reasons) + 1), people)
-    roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
-    bank_file = bank_files_generate(actor=people["finance"], roster_id=roster.pk)[0]
-    answer = bank_simulate(bank_file.payment_file_bytes(), fail_rate=0.0, seed=1, processed=date.today())
-    header, rows = formats.return_file_parse(answer)
-    for position, code in enumerate(reasons):
-        rows.loc[position, ["result", "reason", "bank_txn"]] = ["F", code, ""]
-    return_file_import(actor=people["finance"], data=formats.return_file_render(
-        file_id=f"R{bank_file.pk}", payment_file_id=bank_file.file_id, bank_code=header.bank_code,
-        processed=date.today(), rows=rows))
-    return [Payment.objects.get(reference=reference) for reference in rows["reference"].iloc[:len(reasons)]]
 
 
 def test_every_reason_says_whether_it_needs_a_new_card():
