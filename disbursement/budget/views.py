@@ -111,11 +111,11 @@ def indicator_issue(request):
                     funding_level=data["funding_level"], amount_fen=data["amount"],
                 )
             except DomainError as exc:
+                number = data["document_number"].strip()
                 _form_error(form, exc)
                 if exc.field == "document_number":
                     # Issued already (a repeated submit, or another document's number): show which one.
-                    existing = selectors.indicator_list(actor=request.user).filter(
-                        document_number=data["document_number"].strip()).first()
+                    existing = selectors.indicator_list(actor=request.user).filter(document_number=number).first()
             else:
                 messages.success(request, _("Indicator %(number)s issued: %(yuan)s yuan.")
                                  % {"number": indicator.document_number, "yuan": fen_to_yuan(data["amount"])})
