@@ -46,3 +46,16 @@ def test_finance_issues_the_missing_indicator_from_the_roster_and_approves(watch
     roster.refresh_from_db()
     assert roster.status == RosterStatus.FINANCE_APPROVED
     assert page.violations == []
+
+
+def test_an_indicator_page_fits_a_phone(phone_page, live_server, make_user):
+    finance = make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY)
+    indicator = issue(123_456_789)
+    sign_in(phone_page, live_server, finance.username)
+    phone_page.goto(f"{live_server.url}/budget/{indicator.pk}/")
+    expect(phone_page.locator("#indicator-balances")).to_contain_text("1,234,567.89")
+    phone_page.locator("#id_amount").fill("100")
+    phone_page.locator("#id_reason").fill("追加文件")
+    phone_page.locator("#indicator-adjust button[type=submit]").click()
+    expect(phone_page.locator("#indicator-ledger tr[data-movement=adjust_up]")).to_contain_text("100.00")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
