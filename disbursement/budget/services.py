@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.budget.models import MOVES, FundingLevel, Indicator, LedgerEntry, Movement
-from disbursement.budget.selectors import indicator_available_fen, roster_reserved_by_indicator
+from disbursement.budget.selectors import allocation_plan, indicator_available_fen, roster_reserved_by_indicator
 from disbursement.catalog.models import Item
 from disbursement.errors import Conflict, NotFound, ValidationFailed
 from geo.models import Region, RegionLevel
@@ -89,23 +89,14 @@ def roster_allocate(*, roster, amounts: np.ndarray, actor) -> np.ndarray:
     )
     indicators.sort(key=lambda indicator: indicator.document_number)
     funded_by = np.full(len(amounts), -1, dtype=np.int64)
-    ends = np.cumsum(amounts, dtype=np.int64)
-    start, consumed = 0, 0
-    for indicator in indicators:
-        if start == len(amounts):
-            break
-        available = indicator_available_fen(indicator_id=indicator.pk)
-        stop = int(np.searchsorted(ends, consumed + available, side="right"))
-        if stop <= start:
-            continue
-        reserved = int(ends[stop - 1] - consumed)
+    available = [indicator_available_fen(indicator_id=indicator.pk) for indicator in indicators]
+    runs, shortfall = allocation_plan(amounts, available)
+    for position, start, stop, reserved in runs:
+        indicator = indicators[position]
         funded_by[start:stop] = indicator.pk
         ledger_move(indicator_id=indicator.pk, movement=Movement.RESERVE, amount_fen=reserved, actor=actor,
                     roster=roster, reference=f"roster {roster.pk}")
-        consumed += reserved
-        start = stop
-    if start < len(amounts):
-        shortfall = int(ends[-1] - consumed)
+    if shortfall:
         raise Conflict(
             _("No budget, no payment: the indicators of this item, county and year lack %(yuan)s yuan.")
             % {"yuan": f"{shortfall // 100}.{shortfall % 100:02d}"}

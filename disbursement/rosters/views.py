@@ -10,15 +10,19 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from backend.uploads import upload_too_large_message
 from disbursement.accounts.permissions import action_allowed
 from disbursement.accounts.roles import Role
+from disbursement.budget.selectors import roster_shortfall_fen
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
 from disbursement.errors import DomainError, NotFound
+from disbursement.money import fen_to_yuan
 from disbursement.payments.holds import roster_held_lines
+from disbursement.payments.services import roster_line_amounts
 from disbursement.rosters import reports, selectors, services, workflow
 from disbursement.rosters.models import ImportKind
 from disbursement.treasury.forecast import approval_outlook
@@ -159,6 +163,17 @@ def roster_act(request, roster_id: int):
     return redirect("roster-detail", roster_id=roster_id)
 
 
+def _budget_shortfall(user, roster) -> tuple[int, str]:
+    """What approving would lack in indicator money, and the prefilled issue form's address if the user issues."""
+    shortfall = roster_shortfall_fen(roster=roster, amounts=roster_line_amounts(roster_id=roster.pk)[1])
+    county = roster.township_id[:6].ljust(12, "0")
+    if not shortfall or not action_allowed(user, "indicator.issue", region_code=county, existing=False):
+        return shortfall, ""
+    query = urlencode({"item": roster.item_id, "county": county, "year": roster.period[:4],
+                       "amount": fen_to_yuan(shortfall), "next": reverse("roster-detail", args=[roster.pk])})
+    return shortfall, f"{reverse('indicator-issue')}?{query}"
+
+
 @login_required
 def roster_detail(request, roster_id: int):
     try:
@@ -168,11 +183,14 @@ def roster_detail(request, roster_id: int):
     village = request.GET.get("village") or None
     lines = Paginator(selectors.roster_lines(roster=roster, village=village), 100).get_page(request.GET.get("page"))
     actions = workflow.roster_next_actions(actor=request.user, roster=roster)
+    shortfall_fen, issue_url = _budget_shortfall(request.user, roster) if "finance_approve" in actions else (0, "")
     return render(request, "rosters/roster_detail.html", {
         "roster": roster, "villages": selectors.roster_village_totals(roster=roster), "page": lines,
         "village": village, "actions": actions,
         # At the finance step: the county's treasury beside the approval (a warning, never a block).
         "outlook": approval_outlook(roster) if "finance_approve" in actions else None,
+        # Short of indicator money: how much, and the issue form prefilled for it.
+        "shortfall_fen": shortfall_fen, "issue_url": issue_url,
         "approvals": roster.approvals.select_related("actor"), "action_labels": ACTION_LABELS,
         "bank_files": roster.bank_files.order_by("id"), "failed": roster.payments.filter(status="failed")[:200],
         "objections": roster_objections(roster_id=roster.pk),
