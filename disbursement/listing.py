@@ -132,3 +132,20 @@ def region_options(*, actor, code: str | None, lowest: str = "village") -> list[
         options += [(c, "\u3000" * depth + n) for c, n in
                     Region.objects.filter(parent_id=current).order_by("code").values_list("code", "name")]
     return options
+
+
+def item_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The card-paid items by category, for an item filter's <optgroup>s."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name, category in (Item.objects.filter(card_paid=True).order_by("category_id", "code")
+                                 .values_list("code", "name", "category__name")):
+        groups.setdefault(category, []).append((code, name))
+    return list(groups.items())
+
+
+def list_query(request) -> str:
+    """The list's query string without page and export: what its export link carries."""
+    query = request.GET.copy()
+    for name in ("page", "export"):
+        query.pop(name, None)
+    return query.urlencode()
