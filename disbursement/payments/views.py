@@ -84,6 +84,9 @@ def payment_act(request, payment_id: int):
     return redirect_next(request, "payment-list")
 
 
+PAYMENT_FILTERS = ("reference", "status", "reason", "item", "period", "year", "village", "region", "bank", "roster_id")
+
+
 def _payment_columns(*, failed: bool) -> list[Column]:
     columns = [Column(_("Reference"), width=24), Column(_("Item")), Column(_("Period"), width=9),
                Column(_("Township")), Column(_("Village")), Column(_("Payee"), width=10), Column(_("Card"), width=22),
@@ -114,7 +117,7 @@ def _payments_page(request, *, failed: bool):
     """The payment list and the failed-payment list: one query string, filtered, paginated, or exported."""
     template = "payments/failed_list.html" if failed else "payments/payment_list.html"
     context = {"statuses": PaymentStatus.choices, "reasons": REASONS.values(), "banks":
-               selectors.payment_banks(actor=request.user), "filters": {}, "query": listing.list_query(request),
+               selectors.payment_banks(actor=request.user), "filters": dict.fromkeys(PAYMENT_FILTERS), "query": listing.list_query(request),
                "item_groups": listing.item_groups()}
     try:
         filters = selectors.payment_filters_clean(actor=request.user, params=request.GET)
@@ -125,8 +128,9 @@ def _payments_page(request, *, failed: bool):
     if failed:
         filters["status"] = PaymentStatus.FAILED
     payments = selectors.payment_search(actor=request.user, **filters)
-    context.update(filters=filters, region_options=listing.region_options(
-        actor=request.user, code=filters["village"] or filters["region"]))
+    region = filters["village"] or filters["region"]
+    context.update(filters=filters, region_selected=region,
+                   region_options=listing.region_options(actor=request.user, code=region))
     if export_requested(request):
         if payments.count() > EXPORT_MAX_ROWS:
             context.update(error=_("More than %(n)s payments: narrow the filters to export them.")
