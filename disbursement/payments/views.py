@@ -116,9 +116,9 @@ def _payment_rows(payments, *, failed: bool):
 def _payments_page(request, *, failed: bool):
     """The payment list and the failed-payment list: one query string, filtered, paginated, or exported."""
     template = "payments/failed_list.html" if failed else "payments/payment_list.html"
-    context = {"statuses": PaymentStatus.choices, "reasons": REASONS.values(), "banks":
-               selectors.payment_banks(actor=request.user), "filters": dict.fromkeys(PAYMENT_FILTERS), "query": listing.list_query(request),
-               "item_groups": listing.item_groups()}
+    context = {"statuses": PaymentStatus.choices, "reasons": REASONS.values(),
+               "banks": selectors.payment_banks(actor=request.user), "filters": dict.fromkeys(PAYMENT_FILTERS),
+               "query": listing.list_query(request), "item_groups": listing.item_groups()}
     try:
         filters = selectors.payment_filters_clean(actor=request.user, params=request.GET)
     except ValidationFailed as exc:

@@ -129,8 +129,8 @@ def roster_list(request):
             return render(request, "rosters/roster_list.html", context, status=400)
         return xlsx_response(file_name="rosters", sheet_title=_("Rosters"), columns=[
             Column(_("No."), "int", 8), Column(_("Item"), width=24), Column(_("Township")),
-            Column(_("Period"), width=9), Column(_("Lines"), "int", 8), Column(_("Total (yuan)"), "fen"), Column(_("Status"), width=16),
-            Column(_("Uploaded"), "date", 12)], rows=(
+            Column(_("Period"), width=9), Column(_("Lines"), "int", 8), Column(_("Total (yuan)"), "fen"),
+            Column(_("Status"), width=16), Column(_("Uploaded"), "date", 12)], rows=(
             [r.pk, r.item.name, r.township.name, r.period, r.line_count, r.total_fen, r.get_status_display(),
              r.created_at] for r in rosters.iterator(chunk_size=2000)))
     context["page"] = Paginator(rosters, 50).get_page(request.GET.get("page"))
