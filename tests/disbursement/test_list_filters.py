@@ -4,17 +4,20 @@ jurisdiction holds; a bad filter value is a 400 with a message, never a 500 or u
 
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from disbursement.accounts.roles import Role
 from disbursement.banking.codes import REASONS
 from disbursement.complaints.services import complaint_submit
-from tests.builders import roster_returned
+from disbursement.rosters.services import import_job_execute, roster_import_submit
+from disbursement.rosters.workflow import roster_act
+from tests.builders import ITEM, accepted_roster, roster_returned
 from tests.conftest import QINGXI_TOWN, SHAOSHAN_CITY, TANJIASHAN_TOWN, XIANGTAN_CITY, XIANGTAN_COUNTY, YISUHE_TOWN
+from tests.factories import card_number, han_name, id_number, roster_csv, roster_row
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +129,80 @@ def test_a_bad_payment_filter_is_a_400_with_a_message(client, people, query, url
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="filter-error"' in html and 'data-reference="' not in html and 'id="list-export"' not in html
+
+
+def township_roster(township: str, village: str, period: str = "2026"):
+    content = roster_csv([roster_row(han_name("李", i), id_number(), card_number(), village) for i in range(2)])
+    job = roster_import_submit(actor=None, content=content, file_name="t.csv", item_code=ITEM,
+                               township_code=township, period=period, enqueue=False)
+    return import_job_execute(job_id=job.pk).roster
+
+
+def roster_ids(client, user, url) -> set[int]:
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return {int(pk) for pk in re.findall(r'data-roster="(\d+)"', response.content.decode())}
+
+
+def test_rosters_filter_by_item_period_status_and_township_and_export(client, people):
+    yisuhe, later = accepted_roster(2), accepted_roster(2, period="2027")
+    roster_act(actor=people["clerk"], roster_id=later.pk, action="start_publicity")
+    tanjiashan = township_roster(TANJIASHAN_TOWN, "430321102006")
+    finance = people["finance"]
+    everything = {yisuhe.pk, later.pk, tanjiashan.pk}
+    cases = {"": everything, f"item={ITEM}": everything, "item=0101": set(), "period=2027": {later.pk},
+             "status=publicity": {later.pk}, "status=validated": {yisuhe.pk, tanjiashan.pk},
+             f"township={TANJIASHAN_TOWN}": {tanjiashan.pk}, f"region={YISUHE_TOWN}": {yisuhe.pk, later.pk},
+             f"region={XIANGTAN_COUNTY}": everything}
+    for query, expected in cases.items():
+        assert roster_ids(client, finance, f"/rosters/?{query}") == expected, query
+    assert roster_ids(client, people["clerk"], "/rosters/") == {yisuhe.pk, later.pk}
+    client.force_login(finance)
+    sheet = workbook(client.get(f"/rosters/?region={YISUHE_TOWN}&period=2026&export=xlsx"))
+    rows = list(sheet.iter_rows())
+    assert len(rows) == 2 and rows[1][0].value == yisuhe.pk and rows[1][2].value == "易俗河镇"
+    assert rows[1][5].value == 1000 and rows[1][5].number_format == "#,##0.00"
+    assert rows[1][7].number_format == "yyyy-mm-dd"
+    assert rows[1][7].value.date() == timezone.localtime(yisuhe.created_at).date()
+    assert 'class="num">1,000.00</td>' in client.get("/rosters/").content.decode()
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "item=ZZZZ", "period=26", f"township={XIANGTAN_COUNTY}",
+                                   f"township={QINGXI_TOWN}", "region=4303"])
+def test_a_bad_roster_filter_is_a_400_with_a_message(client, people, query):
+    client.force_login(people["finance"])
+    response = client.get(f"/rosters/?{query}&export=xlsx")
+    assert response.status_code == 400 and 'id="filter-error"' in response.content.decode()
+
+
+def test_complaints_filter_by_status_kind_region_and_dates_and_export(client, people):
+    yisuhe = complaint_submit(kind="complaint", subject="慰问金没有收到", region_code=V1, contact_name="王小明",
+                              contact_phone="13800138000")
+    tanjiashan = complaint_submit(kind="complaint", subject="名单有误", region_code="430321102006")
+    supervisor = people["supervisor"]
+    client.force_login(people["finance"])
+    client.post("/complaints/", {"complaint": tanjiashan.pk, "answer": "已核实更正"})
+    today = timezone.localdate()
+
+    def listed(query):
+        client.force_login(supervisor)
+        response = client.get(f"/complaints/?{query}")
+        assert response.status_code == 200, response.content[:300]
+        return {int(pk) for pk in re.findall(r'data-complaint="(\d+)"', response.content.decode())}
+
+    both = {yisuhe.pk, tanjiashan.pk}
+    cases = {"": both, "status=received": {yisuhe.pk}, "status=answered": {tanjiashan.pk}, "kind=objection": set(),
+             "kind=complaint": both, f"region={YISUHE_TOWN}": {yisuhe.pk}, f"region={V4}": set(),
+             f"since={today}&until={today}": both, f"since={today + timedelta(days=1)}": set(),
+             f"until={today - timedelta(days=1)}": set()}
+    for query, expected in cases.items():
+        assert listed(query) == expected, query
+    sheet = workbook(client.get(f"/complaints/?region={YISUHE_TOWN}&export=xlsx"))
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][0] == yisuhe.pk and rows[1][5] == "慰问金没有收到"
+    assert "王小明" not in rows[1] and "13800138000" not in rows[1] and "*" in rows[1][6] and "*" in rows[1][7]
+    assert isinstance(rows[1][4], datetime)
+    for query in ("status=nope", "kind=x", "since=2026-02-30", "region=430121000000"):
+        response = client.get(f"/complaints/?{query}")
+        assert response.status_code == 400 and 'id="filter-error"' in response.content.decode(), query
