@@ -35,6 +35,7 @@ urlpatterns = [
     path("rosters/<int:roster_id>/bank-return/", payment_views.bank_return_upload, name="bank-return-upload"),
     path("bank-files/<int:bank_file_id>/", payment_views.bank_file_download, name="bank-file-download"),
     path("payments/", payment_views.payment_list, name="payment-list"),
+    path("payments/failed/", payment_views.failed_payment_list, name="failed-payment-list"),
     path("risk/stopped/", payment_views.stopped_report, name="risk-stopped"),
     path("complaints/", complaint_views.complaint_list, name="complaint-list"),
     path("payments/<int:payment_id>/act/", payment_views.payment_act, name="payment-act"),

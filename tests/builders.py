@@ -113,3 +113,35 @@ def failed_payments(people, reasons: list[str]) -> list[Payment]:
         file_id=f"R{bank_file.pk}", payment_file_id=bank_file.file_id, bank_code=header.bank_code,
         processed=timezone.localdate(), rows=rows))
     return [Payment.objects.get(reference=reference) for reference in rows["reference"].iloc[:len(reasons)]]
+def roster_returned(people, outcomes: list[tuple[str, str, str | None]], item_period: str = "2026"):
+    """A roster of one line per (village, bank, reason) through finance approval and the bank: each line's
+    payment is failed with `reason`, or paid when it is None. Returns the payments in line order."""
+    from disbursement.banking import formats
+    from disbursement.banking.services import bank_files_generate, return_file_import
+    from disbursement.banking.simulator import bank_simulate
+    from disbursement.payments.models import Payment
+
+    bins = {"中国农业银行": "622848", "中国建设银行": "621700"}
+    rows = [roster_row(han_name("钱", i), id_number(), card_number(bin_=bins[bank]), village, bank=bank)
+            for i, (village, bank, _reason) in enumerate(outcomes)]
+    job = roster_import_submit(actor=None, content=roster_csv(rows), file_name="r.csv", item_code=ITEM,
+                               township_code=YISUHE_TOWN, period=item_period, enqueue=False)
+    roster = import_job_execute(job_id=job.pk).roster
+    assert roster, job.errors
+    issue(roster.total_fen, number=f"湘财社〔2026〕{roster.pk}号")
+    through_department(roster, people)
+    roster_act(actor=people["finance"], roster_id=roster.pk, action="finance_approve")
+    payments = list(Payment.objects.filter(roster=roster).order_by("line__row_number"))
+    failing = {payment.reference: reason for payment, (_v, _b, reason) in zip(payments, outcomes, strict=True)
+               if reason}
+    today = timezone.localdate()
+    for bank_file in bank_files_generate(actor=people["finance"], roster_id=roster.pk):
+        answer = bank_simulate(bank_file.payment_file_bytes(), fail_rate=0.0, seed=1, processed=today)
+        header, result = formats.return_file_parse(answer)
+        for position, reference in enumerate(result["reference"]):
+            if reference in failing:
+                result.loc[position, ["result", "reason", "bank_txn"]] = ["F", failing[reference], ""]
+        return_file_import(actor=people["finance"], data=formats.return_file_render(
+            file_id=f"R{bank_file.pk}", payment_file_id=bank_file.file_id, bank_code=header.bank_code,
+            processed=today, rows=result))
+    return [Payment.objects.get(pk=payment.pk) for payment in payments]

@@ -1,3 +1,5 @@
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -7,6 +9,7 @@ from disbursement.accounts.scoping import scoped
 from disbursement.complaints.models import OPEN_STATUSES, Complaint, ComplaintKind, ComplaintStatus
 from disbursement.complaints.services import TRACKING_RE, tracking_number_normalise
 from disbursement.errors import NotFound, ValidationFailed
+from geo import codes
 
 
 def complaint_track(*, tracking_number: str) -> dict:
@@ -26,7 +29,21 @@ def complaint_track(*, tracking_number: str) -> dict:
     }
 
 
-def complaint_list(*, actor, status: str | None = None) -> QuerySet[Complaint]:
+def complaint_filters_clean(*, actor, params) -> dict:
+    """The complaint list's filters from a query string; ValidationFailed names the field of a bad value."""
+    from disbursement import listing
+
+    return {
+        "status": listing.choice_clean(params, "status", ComplaintStatus.values),
+        "kind": listing.choice_clean(params, "kind", ComplaintKind.values),
+        "region": listing.region_clean(actor, params, "region"),
+        "since": listing.date_clean(params, "since"),
+        "until": listing.date_clean(params, "until"),
+    }
+
+
+def complaint_list(*, actor, status: str | None = None, kind: str | None = None, region: str | None = None,
+                   since: date | None = None, until: date | None = None) -> QuerySet[Complaint]:
     """Complaints whose region lies in the actor's subtree: this is how a case reaches the supervisors (and the
     county finance and departments) of the region it concerns."""
     action_check(actor, "complaint.list", check_region=False)
@@ -35,7 +52,21 @@ def complaint_list(*, actor, status: str | None = None) -> QuerySet[Complaint]:
         if status not in ComplaintStatus.values:
             raise ValidationFailed(_("Unknown status."), field="status")
         complaints = complaints.filter(status=status)
+    if kind:
+        complaints = complaints.filter(kind=kind)
+    if region:
+        low, high = codes.subtree_bounds(region)
+        complaints = complaints.filter(region_id__gte=low, region_id__lte=high)
+    # Received on a day in Asia/Shanghai: the bounds are that day's local midnight.
+    if since:
+        complaints = complaints.filter(created_at__gte=_local_midnight(since))
+    if until:
+        complaints = complaints.filter(created_at__lt=_local_midnight(until + timedelta(days=1)))
     return complaints.order_by("-created_at", "-id")
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def roster_objections(*, roster_id: int) -> QuerySet[Complaint]:

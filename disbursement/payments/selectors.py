@@ -9,16 +9,42 @@ from disbursement.alerts.models import Alert, AlertStatus, AlertSubject, Severit
 from disbursement.budget.selectors import indicators_with_balances
 from disbursement.errors import NotFound
 from disbursement.money import fen_to_yuan
-from disbursement.payments.models import Payment, PaymentStatus
+from disbursement.payments.models import BankFile, Payment, PaymentStatus
 from disbursement.pii import mask_name
 from disbursement.rosters.models import Roster
 from geo import codes
 from geo.models import Region
 
 
-def payment_search(*, actor, reference: str = "", status: str | None = None, roster_id: int | None = None,
-                   village: str | None = None) -> QuerySet[Payment]:
-    payments = scoped(Payment.objects.select_related("roster", "roster__item"), actor, "roster__township")
+def payment_filters_clean(*, actor, params) -> dict:
+    """The payment list's filters from a query string; ValidationFailed names the field of a bad value."""
+    from disbursement import listing
+    from disbursement.banking.codes import REASONS
+
+    reference = listing.param(params, "reference", 32)
+    return {
+        "reference": reference,
+        "status": listing.choice_clean(params, "status", PaymentStatus.values),
+        "reason": listing.choice_clean(params, "reason", REASONS),
+        "item": listing.item_clean(params),
+        "period": listing.period_clean(params),
+        "year": listing.year_clean(params),
+        "village": listing.region_clean(actor, params, "village", level="village"),
+        "region": listing.region_clean(actor, params, "region"),
+        "bank": listing.param(params, "bank", 60),
+        "roster_id": listing.int_clean(params, "roster"),
+    }
+
+
+def payment_search(*, actor, reference: str | None = "", status: str | None = None, roster_id: int | None = None,
+                   village: str | None = None, reason: str | None = None, item: str | None = None,
+                   period: str | None = None, year: int | None = None, region: str | None = None,
+                   bank: str | None = None) -> QuerySet[Payment]:
+    """Payments in the actor's jurisdiction, newest first. Region, item, period and year go through the roster
+    (a small table; payments are found by their roster index), the village through the payment's frozen
+    village."""
+    payments = scoped(Payment.objects.select_related("roster", "roster__item", "roster__township", "village"),
+                      actor, "roster__township")
     if reference:
         payments = payments.filter(reference__startswith=reference.strip())
     if status:
@@ -26,8 +52,30 @@ def payment_search(*, actor, reference: str = "", status: str | None = None, ros
     if roster_id:
         payments = payments.filter(roster_id=roster_id)
     if village:
-        payments = payments.filter(village_id=village)
+        low, high = codes.subtree_bounds(village[:9].ljust(12, "0"))
+        payments = payments.filter(village_id=village, roster__township_id__gte=low, roster__township_id__lte=high)
+    if region:
+        low, high = codes.subtree_bounds(region)
+        if codes.region_level(region) == "village":
+            payments = payments.filter(village_id=region)
+            low, high = codes.subtree_bounds(region[:9].ljust(12, "0"))
+        payments = payments.filter(roster__township_id__gte=low, roster__township_id__lte=high)
+    if reason:
+        payments = payments.filter(result_code=reason)
+    if item:
+        payments = payments.filter(roster__item_id=item)
+    if period:
+        payments = payments.filter(roster__period=period)
+    if year:
+        payments = payments.filter(roster__period__startswith=str(year))
+    if bank:
+        payments = payments.filter(bank=bank)
     return payments.order_by("-id")
+
+
+def payment_banks(*, actor) -> list[str]:
+    """The agent banks of the actor's payment files, for the bank filter (bank files are few; payments many)."""
+    return sorted(set(scoped(BankFile.objects.all(), actor, "roster__township").values_list("bank", flat=True)))
 
 
 def payment_trace(*, actor, reference: str) -> dict:

@@ -7,10 +7,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from disbursement import listing
 from disbursement.banking import services as banking
-from disbursement.errors import DomainError, NotFound
+from disbursement.banking.codes import REASONS
+from disbursement.errors import DomainError, NotFound, ValidationFailed
+from disbursement.exports import EXPORT_MAX_ROWS, Column, export_requested, xlsx_response
 from disbursement.payments import corrections, holds, selectors
-from disbursement.payments.models import PaymentStatus
+from disbursement.payments.models import Payment, PaymentStatus
+from disbursement.pii import mask_name
 from disbursement.redirects import redirect_next
 
 
@@ -80,14 +84,75 @@ def payment_act(request, payment_id: int):
     return redirect_next(request, "payment-list")
 
 
+PAYMENT_FILTERS = ("reference", "status", "reason", "item", "period", "year", "village", "region", "bank", "roster_id")
+
+
+def _payment_columns(*, failed: bool) -> list[Column]:
+    columns = [Column(_("Reference"), width=24), Column(_("Item")), Column(_("Period"), width=9),
+               Column(_("Township")), Column(_("Village")), Column(_("Payee"), width=10), Column(_("Card"), width=22),
+               Column(_("Bank")), Column(_("Amount (yuan)"), "fen"), Column(_("Status"), width=12),
+               Column(_("Bank result"), width=24)]
+    if failed:
+        columns.append(Column(_("What to do"), width=40))
+    return [*columns, Column(_("Attempt"), "int", 8), Column(_("Created"), "datetime", 17),
+            Column(_("Settled"), "datetime", 17)]
+
+
+def _payment_rows(payments, *, failed: bool):
+    statuses = dict(PaymentStatus.choices)
+    rows = payments.values_list("reference", "roster__item__name", "roster__period", "roster__township__name",
+                                "village__name", "payee_name", "card_masked", "bank", "amount_fen", "status",
+                                "result_code", "attempt", "created_at", "settled_at")
+    for (reference, item, period, township, village, payee, card, bank, amount, status, code, attempt, created,
+         settled) in rows.iterator(chunk_size=2000):
+        reason = REASONS.get(code)
+        row = [reference, item, period, township, village, mask_name(payee), card, bank, amount,
+               str(statuses.get(status, status)), f"{code} {reason.label}" if reason else code]
+        if failed:
+            row.append(str(reason.action) if reason else "")
+        yield [*row, attempt, created, settled]
+
+
+def _payments_page(request, *, failed: bool):
+    """The payment list and the failed-payment list: one query string, filtered, paginated, or exported."""
+    template = "payments/failed_list.html" if failed else "payments/payment_list.html"
+    context = {"statuses": PaymentStatus.choices, "reasons": REASONS.values(),
+               "banks": selectors.payment_banks(actor=request.user), "filters": dict.fromkeys(PAYMENT_FILTERS),
+               "query": listing.list_query(request), "item_groups": listing.item_groups()}
+    try:
+        filters = selectors.payment_filters_clean(actor=request.user, params=request.GET)
+    except ValidationFailed as exc:
+        context.update(error=exc.message, page=Paginator(Payment.objects.none(), 50).get_page(1),
+                       region_options=listing.region_options(actor=request.user, code=None))
+        return render(request, template, context, status=400)
+    if failed:
+        filters["status"] = PaymentStatus.FAILED
+    payments = selectors.payment_search(actor=request.user, **filters)
+    region = filters["village"] or filters["region"]
+    context.update(filters=filters, region_selected=region,
+                   region_options=listing.region_options(actor=request.user, code=region))
+    if export_requested(request):
+        if payments.count() > EXPORT_MAX_ROWS:
+            context.update(error=_("More than %(n)s payments: narrow the filters to export them.")
+                           % {"n": f"{EXPORT_MAX_ROWS:,}"}, page=Paginator(payments, 50).get_page(1))
+            return render(request, template, context, status=400)
+        return xlsx_response(file_name="failed-payments" if failed else "payments",
+                             sheet_title=_("Failed payments") if failed else _("Payments"),
+                             columns=_payment_columns(failed=failed), rows=_payment_rows(payments, failed=failed))
+    context["page"] = Paginator(payments, 50).get_page(request.GET.get("page"))
+    return render(request, template, context)
+
+
 @login_required
 def payment_list(request):
-    status = request.GET.get("status") if request.GET.get("status") in PaymentStatus.values else None
-    payments = selectors.payment_search(actor=request.user, reference=request.GET.get("reference", "")[:32],
-                                        status=status)
-    page = Paginator(payments, 50).get_page(request.GET.get("page"))
-    return render(request, "payments/payment_list.html", {"page": page, "statuses": PaymentStatus.choices,
-                                                          "status": status})
+    return _payments_page(request, failed=False)
+
+
+@login_required
+def failed_payment_list(request):
+    """Failed payments of the user's jurisdiction, by reason, roster, item, period, region or bank; the
+    re-issue and return buttons stay on each roster's page, which every row links to."""
+    return _payments_page(request, failed=True)
 
 
 @login_required

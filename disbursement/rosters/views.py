@@ -14,17 +14,19 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from backend.uploads import upload_too_large_message
+from disbursement import listing
 from disbursement.accounts.permissions import action_allowed
 from disbursement.accounts.roles import Role
 from disbursement.budget.selectors import roster_shortfall_fen
 from disbursement.catalog.models import Item
 from disbursement.complaints.selectors import roster_objections
-from disbursement.errors import DomainError, NotFound
+from disbursement.errors import DomainError, NotFound, ValidationFailed
+from disbursement.exports import EXPORT_MAX_ROWS, Column, export_requested, xlsx_response
 from disbursement.money import fen_to_yuan
 from disbursement.payments.holds import roster_held_lines
 from disbursement.payments.services import roster_line_amounts
 from disbursement.rosters import reports, selectors, services, workflow
-from disbursement.rosters.models import ImportKind
+from disbursement.rosters.models import ImportKind, Roster, RosterStatus
 from disbursement.treasury.forecast import approval_outlook
 from geo.models import Region, RegionLevel
 from geo.selectors import province_code
@@ -130,13 +132,37 @@ def import_report(request, job_id: int):
                         filename=reports.report_file_name(job.file_name))
 
 
+ROSTER_FILTERS = ("item", "period", "status", "township", "region")
+
+
 @login_required
 def roster_list(request):
-    rosters = selectors.roster_list(actor=request.user, item=request.GET.get("item") or None,
-                                    period=request.GET.get("period") or None)
     imports = selectors.import_job_list(actor=request.user).filter(kind=ImportKind.ROSTER)[:10]
-    page = Paginator(rosters, 50).get_page(request.GET.get("page"))
-    return render(request, "rosters/roster_list.html", {"page": page, "imports": imports})
+    context = {"imports": imports, "statuses": RosterStatus.choices, "item_groups": listing.item_groups(),
+               "filters": dict.fromkeys(ROSTER_FILTERS), "query": listing.list_query(request)}
+    try:
+        filters = selectors.roster_filters_clean(actor=request.user, params=request.GET)
+    except ValidationFailed as exc:
+        context.update(error=exc.message, page=Paginator(Roster.objects.none(), 50).get_page(1),
+                       region_options=listing.region_options(actor=request.user, code=None, lowest="township"))
+        return render(request, "rosters/roster_list.html", context, status=400)
+    rosters = selectors.roster_list(actor=request.user, **filters)
+    region = filters["township"] or filters["region"]
+    context.update(filters=filters, region_selected=region, region_options=listing.region_options(
+        actor=request.user, code=region, lowest="township"))
+    if export_requested(request):
+        if rosters.count() > EXPORT_MAX_ROWS:
+            context.update(error=_("More than %(n)s rosters: narrow the filters to export them.")
+                           % {"n": f"{EXPORT_MAX_ROWS:,}"}, page=Paginator(rosters, 50).get_page(1))
+            return render(request, "rosters/roster_list.html", context, status=400)
+        return xlsx_response(file_name="rosters", sheet_title=_("Rosters"), columns=[
+            Column(_("No."), "int", 8), Column(_("Item"), width=24), Column(_("Township")),
+            Column(_("Period"), width=9), Column(_("Lines"), "int", 8), Column(_("Total (yuan)"), "fen"),
+            Column(_("Status"), width=16), Column(_("Uploaded"), "date", 12)], rows=(
+            [r.pk, r.item.name, r.township.name, r.period, r.line_count, r.total_fen, r.get_status_display(),
+             r.created_at] for r in rosters.iterator(chunk_size=2000)))
+    context["page"] = Paginator(rosters, 50).get_page(request.GET.get("page"))
+    return render(request, "rosters/roster_list.html", context)
 
 
 @login_required

@@ -164,23 +164,22 @@ def overview(*, user, year: int, item: str | None = None, category: str | None =
             band_counts[band] = band_counts.get(band, 0) + 1
     payments_url = "/payments/"
     alerts_url = "/alerts/"
+
+    def payments_link(status: str) -> str:
+        # The payment list takes the desk's own filters, so the figure and the list it opens agree.
+        return _url("payment-list", payments_url, status=status, region=region.code, year=year, item=item)
+
     figures = {
-        "paid_fen": Figure("paid_fen", totals.get("paid_fen", 0), "fen", _url("payment-list", payments_url,
-                                                                                 status="paid")),
-        "payments": Figure("payments", totals.get("payments", 0), "count", _url("payment-list", payments_url,
-                                                                                  status="paid")),
+        "paid_fen": Figure("paid_fen", totals.get("paid_fen", 0), "fen", payments_link("paid")),
+        "payments": Figure("payments", totals.get("payments", 0), "count", payments_link("paid")),
         "households": Figure("households", reach.get("households", 0), "count",
-                             _url("payment-list", payments_url, status="paid")),
-        "persons": Figure("persons", reach.get("persons", 0), "count", _url("payment-list", payments_url,
-                                                                              status="paid")),
-        "failed": Figure("failed", totals.get("failed", 0), "count", _url("payment-list", payments_url,
-                                                                            status="failed")),
-        "reissued": Figure("reissued", totals.get("reissued", 0), "count", _url("payment-list", payments_url,
-                                                                                  status="reissued")),
-        "returned": Figure("returned", totals.get("returned", 0), "count", _url("payment-list", payments_url,
-                                                                                  status="returned")),
+                             payments_link("paid")),
+        "persons": Figure("persons", reach.get("persons", 0), "count", payments_link("paid")),
+        "failed": Figure("failed", totals.get("failed", 0), "count", payments_link("failed")),
+        "reissued": Figure("reissued", totals.get("reissued", 0), "count", payments_link("reissued")),
+        "returned": Figure("returned", totals.get("returned", 0), "count", payments_link("returned")),
         "returned_fen": Figure("returned_fen", totals.get("returned_fen", 0), "fen",
-                               _url("payment-list", payments_url, status="returned")),
+                               payments_link("returned")),
         "alerts_open": Figure("alerts_open", sum(alerts_by_severity.values()), "count",
                               _url("alert-list", alerts_url, status="open", region=region.code, item=item)),
         # Counted as disbursement.payments.selectors.payments_stopped counts them, for the year, from the facts.

@@ -85,7 +85,7 @@ def test_overview_figures_of_a_city(world, city_supervisor):
     assert view.alerts_by_severity == {"high": 1, "medium": 0, "low": 0}
     assert figures["stopped"] == 1 and figures["stopped_fen"] == 70_000
     assert view.as_of is not None
-    assert view.figures["failed"].url == "/payments/?status=failed"
+    assert view.figures["failed"].url == f"/payments/?status=failed&region={XIANGTAN_CITY}&year=2026"
     assert view.figures["alerts_high"].url.startswith("/alerts/?")
 
 

@@ -212,7 +212,7 @@ def test_the_overview_shows_the_years_headline_figures_with_their_lists(year, ma
     figures = dict(re.findall(r'id="figure-(\w+)" data-value="(-?\d+)"', html))
     assert figures["paid_fen"] == "100000" and figures["payments"] == "2" and figures["households"] == "2"
     assert figures["failed"] == "2" and figures["reissued"] == "1" and figures["returned_fen"] == "50000"
-    assert "1,000.00" in html and 'href="/payments/?status=failed"' in html
+    assert "1,000.00" in html and f'href="/payments/?status=failed&amp;region={XIANGTAN_CITY}&amp;year={YEAR}"' in html
     assert f"/supervision/regions/{XIANGTAN_CITY}/" in html and "/supervision/map/" in html
 
 
