@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from disbursement.accounts.permissions import action_refusal
 from disbursement.audit.services import audit_record
@@ -39,6 +40,21 @@ STEPS = {
     "reject": Step(frozenset({S.VALIDATED, S.PUBLICITY, S.TOWNSHIP_APPROVED, S.DEPARTMENT_APPROVED,
                               S.FINANCE_APPROVED}), S.REJECTED),
 }
+
+# What each step is called once it happened: the one mapping of action codes to words, used by the roster
+# history, the payment trace and anything else that lists workflow events.
+STEP_LABELS = {
+    "start_publicity": gettext_lazy("Publicity started"),
+    "township_approve": gettext_lazy("Approved by the township"),
+    "department_approve": gettext_lazy("Approved by the department"),
+    "finance_approve": gettext_lazy("Approved by finance, budget reserved"),
+    "reject": gettext_lazy("Returned to the clerk"),
+}
+
+
+def step_label(action: str) -> str:
+    """The words for a workflow action code; an unknown code (from an older release) is shown as it is."""
+    return str(STEP_LABELS.get(action, action))
 
 
 def publicity_window(*, started_at: datetime, days: int) -> date:
