@@ -125,6 +125,7 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", notice_p
     step = STEPS[action]
     # Who may act is checked before "already done", so a repeat by someone else is refused, not a 200.
     if roster.status == step.target and action != "reject" and (refusal is None or isinstance(refusal, Conflict)):
+        roster.already_done = True  # pages say the step had been taken rather than repeat its success
         return roster  # already done: repeating a step is harmless
     if refusal:
         raise refusal
@@ -142,6 +143,7 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", notice_p
     if not Roster.objects.filter(pk=roster.pk, status=source).update(**changes):
         roster.refresh_from_db()
         if roster.status == step.target:
+            roster.already_done = True
             return roster
         raise Conflict(_("Someone else changed the roster just now; reload it."))
     if action == "finance_approve":
