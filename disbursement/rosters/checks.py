@@ -29,7 +29,7 @@ from geo.models import Region, RegionLevel
 ROSTER_COLUMNS = {
     "name": ["姓名"],
     "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码"],
-    "card_number": ["卡号", "社保卡号", "银行卡号", "一卡通账号", "账号"],
+    "card_number": ["社保卡号", "卡号", "银行卡号", "一卡通账号", "账号"],
     "bank": ["开户银行", "开户行"],
     "village_code": ["村(社区)代码", "村代码", "村(社区)编码"],
     "village": ["村(社区)", "村(社区)名称", "村名", "村"],
