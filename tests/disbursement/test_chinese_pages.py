@@ -128,6 +128,7 @@ def test_repeating_a_step_says_it_had_been_taken(people, page_client):
     assert 'data-level="success"' in first and 'data-level="info"' not in first
     assert 'data-level="info"' in again and 'data-level="success"' not in again
     assert RosterApproval.objects.filter(roster=roster, action="start_publicity").count() == 1
+    assert 'data-action="start_publicity"' in again and "start_publicity" not in _text(again)  # history in words
 
 
 def test_re_issuing_twice_says_the_payment_had_been_re_issued(people, page_client):
