@@ -70,7 +70,9 @@ def region_detail(request, code: str):
         "disbursement/region_detail.html",
         {
             "region": region,
-            "path": geo_selectors.region_path(region=region),
+            # Regions above the user's own are shown as text: their pages answer 404 to this user.
+            "path": [(step, in_jurisdiction(request.user, step.code))
+                     for step in geo_selectors.region_path(region=region)],
             "children": geo_selectors.region_children(code=code),
         },
     )

@@ -133,6 +133,7 @@ def return_file_import(*, actor, data: bytes) -> BankFile:
     action_check(actor, "returnfile.import", region_code=bank_file.roster.township_id,
                  not_found=_("Roster not found."))
     if bank_file.return_sha256 == digest:
+        bank_file.already_done = True  # the page says so instead of repeating the success
         return bank_file  # the same return file again: already reconciled, nothing changes
     if bank_file.return_sha256:
         raise Conflict(_("A different return file for %(id)s was already imported.") % {"id": bank_file.file_id})

@@ -21,6 +21,13 @@ from disbursement.registry.services import card_replace
 from disbursement.supervision.services import facts_refresh_enqueue
 
 
+def _already_done(payment: Payment) -> Payment:
+    """Marks the answer to a repeated request (`already_done`), so a page can say the step had been taken
+    instead of repeating its success; API callers get the same payment either way."""
+    payment.already_done = True
+    return payment
+
+
 def _failed(payment_id: int) -> Payment:
     payment = Payment.objects.select_for_update().select_related("roster").filter(pk=payment_id).first()
     if payment is None:
@@ -76,7 +83,7 @@ def payment_reissue(*, actor, payment_id: int) -> Payment:
     payment = _failed(payment_id)
     action_check(actor, "payment.reissue", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.REISSUED:
-        return payment.reissue
+        return _already_done(payment.reissue)
     _reissuable(payment)
     return _reissue_create(actor=actor, payment=payment)
 
@@ -107,7 +114,7 @@ def payment_card_fix(*, actor, payment_id: int, card_number: str, bank: str = ""
     payment = _failed(payment_id)
     action_check(actor, "payment.reissue", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.REISSUED:
-        return CardFix(payment.reissue, True)
+        return CardFix(_already_done(payment.reissue), True)
     _reissuable(payment)
     card_replace(actor=actor, person_id=payment.person_id, card_number=card_number, bank=bank)
     return CardFix(_reissue_create(actor=actor, payment=payment), False)
@@ -119,7 +126,7 @@ def payment_return(*, actor, payment_id: int) -> Payment:
     payment = _failed(payment_id)
     action_check(actor, "payment.return", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.RETURNED:
-        return payment
+        return _already_done(payment)
     if payment.status != PaymentStatus.FAILED:
         raise Conflict(_("Only a failed payment can be returned."))
     Payment.objects.filter(pk=payment.pk, status=PaymentStatus.FAILED).update(status=PaymentStatus.RETURNED)

@@ -89,6 +89,7 @@ def payment_hold_void(*, actor, payment_id: int, reason: str):
         raise NotFound(_("Payment not found."))
     action_check(actor, "payment.void", region_code=payment.roster.township_id, not_found=_("Payment not found."))
     if payment.status == PaymentStatus.CANCELLED and payment.held_at is not None:
+        payment.already_done = True  # the page says so instead of repeating the success
         return payment  # already voided
     if payment.status != PaymentStatus.HELD:
         raise Conflict(_("Only a payment held by a risk alert can be voided here."))

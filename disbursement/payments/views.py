@@ -18,22 +18,29 @@ from disbursement.pii import mask_name
 from disbursement.redirects import redirect_next
 
 
-def _outcome(request, run, success: str):
+def _outcome(request, run, success: str, already: str = ""):
+    """Run one service and say how it went; `already` is said instead of `success` when the service answers a
+    repeat (it marks its result `already_done`, or returns an empty list of new things)."""
     try:
-        run()
+        result = run()
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, success)
+        repeated = getattr(result, "already_done", False) or result == []
+        if repeated and already:
+            messages.info(request, already)
+        else:
+            messages.success(request, success)
 
 
 @login_required
 def bank_files_generate(request, roster_id: int):
     if request.method == "POST":
         _outcome(request, lambda: banking.bank_files_generate(actor=request.user, roster_id=roster_id),
-                 _("Payment files are ready to download."))
+                 _("Payment files are ready to download."),
+                 _("No payment was waiting for a file: the payment files had been made already."))
     return redirect("roster-detail", roster_id=roster_id)
 
 
@@ -56,7 +63,8 @@ def bank_return_upload(request, roster_id: int):
     if request.method == "POST" and request.FILES.get("file"):
         data = request.FILES["file"].read()
         _outcome(request, lambda: banking.return_file_import(actor=request.user, data=data),
-                 _("The return file is reconciled."))
+                 _("The return file is reconciled."),
+                 _("This return file had already been reconciled; nothing changed."))
     return redirect("roster-detail", roster_id=roster_id)
 
 
@@ -68,7 +76,8 @@ def payment_act(request, payment_id: int):
     if action == "void":
         _outcome(request, lambda: holds.payment_hold_void(actor=request.user, payment_id=payment_id,
                                                           reason=request.POST.get("reason", "")[:500]),
-                 _("The held line is voided and its money released."))
+                 _("The held line is voided and its money released."),
+                 _("The held line had already been voided; nothing changed."))
         return redirect_next(request, "payment-list")
     card_number = request.POST.get("card_number", "").strip()
     if action == "reissue" and card_number:
@@ -80,7 +89,9 @@ def payment_act(request, payment_id: int):
         run = {"reissue": corrections.payment_reissue, "return": corrections.payment_return}.get(action)
     if run is None:
         raise Http404
-    _outcome(request, lambda: run(actor=request.user, payment_id=payment_id), _("Done."))
+    already = {"reissue": _("The payment had already been re-issued; nothing changed."),
+               "return": _("The money had already been returned to the indicator; nothing changed.")}[action]
+    _outcome(request, lambda: run(actor=request.user, payment_id=payment_id), _("Done."), already)
     return redirect_next(request, "payment-list")
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from disbursement import pii
 from disbursement.money import fen_to_yuan
@@ -18,16 +19,15 @@ from disbursement.portal import ratelimit
 from disbursement.registry.models import Person
 from disbursement.registry.validators import id_number_reference
 
-# Plain words for residents, Chinese first; the portal is read by villagers, not clerks.
-_IN_PROGRESS = ("in_progress", "发放中 / In progress", "")
+# Plain words for residents (the portal is read by villagers, not clerks), in the language of the page that asks.
+_IN_PROGRESS = ("in_progress", _("In progress"), "")
 _STATUS_WORDS = {
-    PaymentStatus.PAID: ("paid", "已发放到卡 / Paid to your card", ""),
-    PaymentStatus.FAILED: ("failed", "发放失败 / Payment failed",
-                           "请携带身份证和一卡通到乡镇（街道）财政所核对卡号。"
-                           " / Bring your ID card and your one-card to the township office to check the card."),
-    PaymentStatus.REISSUED: ("reissued", "首次发放失败，已重新发放 / Failed, sent again as a new payment", ""),
-    PaymentStatus.RETURNED: ("returned", "资金已退回 / Returned (not paid)",
-                             "如有疑问请联系乡镇（街道）财政所。 / Ask the township office if this is unexpected."),
+    PaymentStatus.PAID: ("paid", _("Paid to your card"), ""),
+    PaymentStatus.FAILED: ("failed", _("Payment failed"),
+                           _("Bring your ID card and your one-card to the township office to check the card.")),
+    PaymentStatus.REISSUED: ("reissued", _("Failed, sent again as a new payment"), ""),
+    PaymentStatus.RETURNED: ("returned", _("Returned (not paid)"),
+                             _("Ask the township office if this is unexpected.")),
     PaymentStatus.PENDING: _IN_PROGRESS,
     PaymentStatus.SENT: _IN_PROGRESS,
     # A pre-payment hold is not announced to the payee while its alert is verified (核实).
@@ -75,8 +75,8 @@ def resident_payments(*, name: str, id_number: str) -> dict:
             "period": row["roster__period"],
             "amount_yuan": fen_to_yuan(row["amount_fen"]),
             "status": code,
-            "status_text": words,
-            "advice": advice,
+            "status_text": str(words),
+            "advice": str(advice),
             # A failed payment is "settled" too (the bank answered): only money on the card has a payment date.
             "paid_on": timezone.localdate(row["settled_at"]).isoformat()
             if row["status"] == PaymentStatus.PAID and row["settled_at"] else None,

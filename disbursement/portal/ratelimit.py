@@ -23,6 +23,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from disbursement.errors import DomainError, RateLimited
 from disbursement.ratelimit import counter_get, counters_hit, key_token
@@ -80,16 +81,14 @@ def lookup_admit(*, client_ip: str, id_index: uuid.UUID, challenge_id: str | Non
     by_client, by_id = counters_hit((_ip_key("ip", client_ip), IP_WINDOW),
                                  (f"portal:id:{_token('id', id_index.bytes)}", ID_WINDOW))
     if by_client > settings.PORTAL_LIMIT_PER_CLIENT:
-        raise RateLimited("查询过于频繁，请 10 分钟后再试。 / Too many lookups from your network; "
-                          "try again in 10 minutes.")
+        raise RateLimited(_("Too many lookups from your network; try again in 10 minutes."))
     failures = counter_get(_ip_key("fail", client_ip))
     if failures >= settings.PORTAL_CHALLENGE_AFTER_FAILURES and not _challenge_passed(
             client_ip=client_ip, challenge_id=challenge_id, answer=challenge_answer):
-        raise ChallengeRequired("请先回答验证问题。 / Answer the question to continue.",
+        raise ChallengeRequired(_("Answer the question to continue."),
                                 challenge=challenge_issue(client_ip=client_ip))
     if by_id > settings.PORTAL_LIMIT_PER_ID:
-        raise RateLimited("该身份证号查询次数过多，请 1 小时后再试。 / This ID number has been looked up too "
-                          "often; try again in an hour.")
+        raise RateLimited(_("This ID number has been looked up too often; try again in an hour."))
 
 
 def lookup_settle(*, client_ip: str, matched: bool) -> dict | None:

@@ -16,4 +16,5 @@ urlpatterns = [
     path("townships/<str:code>/", views.township_index, name="township"),
     path("statistics/", views.statistics_page, name="statistics"),
     path("statistics.csv", views.statistics_download, name="statistics-csv"),
+    path("language/<str:code>/", resident_views.language_switch, name="language"),
 ]

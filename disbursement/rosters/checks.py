@@ -26,10 +26,10 @@ from disbursement.registry.tabular import TableError, alias_table, columns_canon
 from disbursement.rosters.models import RosterLine
 from geo.models import Region, RegionLevel
 
-ROSTER_ALIASES = alias_table({
+ROSTER_COLUMNS = {
     "name": ["姓名"],
     "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码"],
-    "card_number": ["卡号", "社保卡号", "银行卡号", "一卡通账号", "账号"],
+    "card_number": ["社保卡号", "卡号", "银行卡号", "一卡通账号", "账号"],
     "bank": ["开户银行", "开户行"],
     "village_code": ["村(社区)代码", "村代码", "村(社区)编码"],
     "village": ["村(社区)", "村(社区)名称", "村名", "村"],
@@ -39,7 +39,18 @@ ROSTER_ALIASES = alias_table({
     "amount": ["金额", "发放金额"],
     "phone": ["联系电话", "电话", "手机号"],
     "remark": ["备注"],
-})
+}
+ROSTER_ALIASES = alias_table(ROSTER_COLUMNS)
+# Problems about a row as a whole rather than one of its cells.
+ROW_FIELDS = {"eligibility": gettext_lazy("Eligibility")}
+
+
+def roster_field_header(field: str) -> str:
+    """What an error's field is called in the page: the column's header as the roster template writes it
+    (the file's own words, so the clerk finds the cell), or a word for row-wide problems."""
+    if field in ROSTER_COLUMNS:
+        return ROSTER_COLUMNS[field][0]
+    return str(ROW_FIELDS.get(field, field or ""))
 ROSTER_REQUIRED = {
     "name": "姓名", "id_number": "身份证号", "card_number": "卡号", "quantity": "数量", "amount": "金额",
 }

@@ -185,7 +185,11 @@ def roster_act(request, roster_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The roster is now: %(status)s.") % {"status": roster.get_status_display()})
+        if getattr(roster, "already_done", False):
+            messages.info(request, _("This step had already been taken; nothing changed. The roster is: %(status)s.")
+                          % {"status": roster.get_status_display()})
+        else:
+            messages.success(request, _("The roster is now: %(status)s.") % {"status": roster.get_status_display()})
     return redirect("roster-detail", roster_id=roster_id)
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from disbursement.accounts.permissions import action_refusal
 from disbursement.audit.services import audit_record
@@ -39,6 +40,21 @@ STEPS = {
     "reject": Step(frozenset({S.VALIDATED, S.PUBLICITY, S.TOWNSHIP_APPROVED, S.DEPARTMENT_APPROVED,
                               S.FINANCE_APPROVED}), S.REJECTED),
 }
+
+# What each step is called once it happened: the one mapping of action codes to words, used by the roster
+# history, the payment trace and anything else that lists workflow events.
+STEP_LABELS = {
+    "start_publicity": gettext_lazy("Publicity started"),
+    "township_approve": gettext_lazy("Approved by the township"),
+    "department_approve": gettext_lazy("Approved by the department"),
+    "finance_approve": gettext_lazy("Approved by finance, budget reserved"),
+    "reject": gettext_lazy("Returned to the clerk"),
+}
+
+
+def step_label(action: str) -> str:
+    """The words for a workflow action code; an unknown code (from an older release) is shown as it is."""
+    return str(STEP_LABELS.get(action, action))
 
 
 def publicity_window(*, started_at: datetime, days: int) -> date:
@@ -109,6 +125,7 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", notice_p
     step = STEPS[action]
     # Who may act is checked before "already done", so a repeat by someone else is refused, not a 200.
     if roster.status == step.target and action != "reject" and (refusal is None or isinstance(refusal, Conflict)):
+        roster.already_done = True  # pages say the step had been taken rather than repeat its success
         return roster  # already done: repeating a step is harmless
     if refusal:
         raise refusal
@@ -126,6 +143,7 @@ def roster_act(*, actor, roster_id: int, action: str, reason: str = "", notice_p
     if not Roster.objects.filter(pk=roster.pk, status=source).update(**changes):
         roster.refresh_from_db()
         if roster.status == step.target:
+            roster.already_done = True
             return roster
         raise Conflict(_("Someone else changed the roster just now; reload it."))
     if action == "finance_approve":

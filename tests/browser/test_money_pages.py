@@ -42,4 +42,4 @@ def test_finance_approves_a_roster_and_generates_its_bank_file_by_clicking(desk_
     page.get_by_role("link", name="支付明细").first.click()
     page.locator("table a").first.click()
     expect(page.get_by_role("heading", name=re.compile("支付 P"))).to_be_visible()
-    expect(page.locator("#trace-status")).to_have_text("sent")
+    expect(page.locator("#trace-status")).to_have_attribute("data-status", "sent")

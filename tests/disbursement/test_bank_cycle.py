@@ -255,7 +255,7 @@ def test_finance_works_the_bank_side_from_the_roster_page_and_the_clerk_traces_a
     assert roster.status == RosterStatus.SETTLED
     payment = Payment.objects.filter(roster=roster).first()
     trace = clerk.get(f"/payments/{payment.reference}/").content.decode()
-    assert bank_file.file_id in trace and "湘财社" in trace and 'id="trace-status">paid' in trace
+    assert bank_file.file_id in trace and "湘财社" in trace and 'id="trace-status" data-status="paid"' in trace
     assert pii.decrypt(payment.card.number_cipher) not in trace
     listing = clerk.get("/payments/", {"status": "paid"}).content.decode()
     assert payment.reference in listing

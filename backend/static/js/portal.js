@@ -10,6 +10,11 @@ async function postJson(url, body) {
   return {response, data};
 }
 
+// The page renders each sentence in its language with {name} slots (data-* attributes); the script fills them.
+function fill(pattern, values) {
+  return pattern.replace(/\{(\w+)\}/g, (slot, name) => (name in values ? values[name] : slot));
+}
+
 function lookupForm(form) {
   const text = form.dataset;
   let challengeId = null;
@@ -36,7 +41,8 @@ function lookupForm(form) {
     document.getElementById("lookup-person").textContent = data.person.name + " · " + data.person.id_number;
     for (const p of data.payments) {
       const tr = document.createElement("tr");
-      [p.item, p.period, p.amount_yuan, p.status_text + (p.advice ? "：" + p.advice : ""), p.paid_on, p.village]
+      const status = p.advice ? fill(text.statusAdvice, {status: p.status_text, advice: p.advice}) : p.status_text;
+      [p.item, p.period, p.amount_yuan, status, p.paid_on, p.village]
         .forEach(v => tr.appendChild(cell(v)));
       const complain = document.createElement("td"); const link = document.createElement("a");
       link.href = text.complaintUrl + "?payment=" + encodeURIComponent(p.reference);
@@ -45,7 +51,7 @@ function lookupForm(form) {
     }
     for (const t of data.totals) {
       const li = document.createElement("li");
-      li.textContent = t.year + "：" + t.paid_yuan + " " + text.yuan + "（" + t.paid_count + "）";
+      li.textContent = fill(text.yearTotal, {year: t.year, amount: t.paid_yuan, count: t.paid_count});
       totals.appendChild(li);
     }
     result.hidden = false;

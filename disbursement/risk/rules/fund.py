@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from disbursement.alerts.models import Severity
+from disbursement.banking.codes import REASONS
 from disbursement.budget.models import Indicator, LedgerState, Movement
 from disbursement.money import fen_to_yuan
 from disbursement.payments.models import BankFile, Payment, PaymentStatus
@@ -27,6 +28,14 @@ def _in_region(scope: Scope, field: str) -> Q:
 
 def _local_day(moment) -> str:
     return timezone.localtime(moment).date().isoformat()
+
+
+def _reason_zh(code: str) -> str:
+    """'R01 账户已销户': the code the bank sent with its own words, as the clerk's pages show it."""
+    if not code:
+        return "无代码"
+    info = REASONS.get(code)
+    return f"{code} {info.label_zh}" if info else code
 
 
 def _payment_subject(payment: dict) -> Subject:
@@ -183,7 +192,7 @@ class FailureUnhandled(Rule):
                      "failed_on": failed_on, "result_code": row["result_code"], "card": row["card_masked"],
                      "amount_fen": row["amount_fen"], "days": int(thresholds["days"])}
             summary = (f"失败未处理：{row['reference']} {fen_to_yuan(row['amount_fen'])} 元于 {failed_on} 发放失败"
-                       f"（{row['result_code'] or '无代码'}），超过 {facts['days']} 天既未重发也未退回指标")
+                       f"（{_reason_zh(row['result_code'])}），超过 {facts['days']} 天既未重发也未退回指标")
             findings.append(Finding(subjects=(_payment_subject(row),), region_code=row["village_id"], summary=summary,
                                     facts=facts, amount_fen=row["amount_fen"], item_code=row["roster__item_id"],
                                     period=row["roster__period"], roster_id=row["roster_id"]))
