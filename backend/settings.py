@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from backend.env import env_bool, env_int, env_list, env_str
+from backend.logconfig import logging_embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -272,6 +273,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The embedded default (the demo) sends its notices to a file and the outbox, not the terminal (backend/logconfig.py).
+NOTICE_LOG_FILE = env_str("NOTICE_LOG_FILE", "" if DATABASE_URL else str(BASE_DIR / "var" / "demo-notices.log"))
+LOGGING = logging_embedded(LOGGING, notice_file=NOTICE_LOG_FILE, quiet_tasks=not REDIS_URL)
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
