@@ -11,11 +11,16 @@ from django.core.management import call_command
 from backend.logconfig import logging_embedded
 from disbursement.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from disbursement.accounts.models import User
+from disbursement.accounts.roles import Role
+from disbursement.banking.services import paid_notices_enqueue
+from disbursement.notifications.models import Notice
 from disbursement.notifications.senders import LogSender
+from disbursement.payments.models import BankFile
 
 
 @pytest.mark.django_db
-def test_the_demo_commands_end_with_the_url_and_every_user_with_the_password(settings, tmp_path):
+def test_the_demo_commands_end_with_the_url_and_every_user_with_the_password(settings, tmp_path, make_user,
+                                                                             page_client):
     settings.DEBUG = True
     call_command("seed_demo_users", stdout=StringIO())
     call_command("demo_data", "--counties", "430321", "--households", "30", "--seed", "5",
@@ -37,6 +42,17 @@ def test_the_demo_commands_end_with_the_url_and_every_user_with_the_password(set
     assert sorted(line.split()[0] for line in table[1:]) == sorted(users)
     # Columns line up in a terminal even with Chinese region names (two columns per character).
     assert "湘潭县" in out.getvalue()
+
+    # The cycle's SMS are in the outbox page, read only, the number masked. (The cycle builds them after its
+    # commits, which this test's transaction never reaches: build them as the embedded default does.)
+    for bank_file_id in BankFile.objects.values_list("pk", flat=True):
+        paid_notices_enqueue(bank_file_id=bank_file_id)
+    notice = Notice.objects.order_by("pk").first()
+    assert notice is not None
+    outbox = page_client(make_user(Role.PROVINCE_ADMIN, "430000000000")).get("/admin/disbursement/notice/")
+    assert outbox.status_code == 200
+    assert notice.phone_masked in outbox.content.decode()
+    assert "/admin/disbursement/notice/add/" not in outbox.content.decode()
 
 
 def test_the_demo_notices_go_to_their_file_not_the_terminal(settings, tmp_path, capfd):

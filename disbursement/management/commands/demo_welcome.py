@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError("demo_welcome prints the demo password; it runs only with DEBUG on.")
         url = options["url"].rstrip("/") + "/"
         rows = [("username", "role", "region", "name")] + [
-            (u.username, str(u.get_role_display()), u.region.name if u.region_id else "", u.full_name)
+            (u.username, u.role, u.region.name if u.region_id else "", u.full_name)
             for u in demo_users_all()
         ]
         widths = [max(_width(row[i]) for row in rows) + 2 for i in range(3)]
