@@ -33,7 +33,8 @@ class Command(BaseCommand):
         widths = [max(_width(row[i]) for row in rows) + 2 for i in range(3)]
         self.stdout.write("")
         self.stdout.write(f"One-card subsidy system: {url}  (API docs: {url}api/v1/docs, public portal: {url}public/)")
-        self.stdout.write(f"SMS notices of the demo: the outbox page and {settings.NOTICE_LOG_FILE or 'the log'}")
+        self.stdout.write(f"SMS notices of the demo: {url}admin/disbursement/notice/ (as province_admin) and "
+                          f"{settings.NOTICE_LOG_FILE or 'the log'}")
         self.stdout.write("")
         for row in rows:
             self.stdout.write("".join(_pad(cell, w) for cell, w in zip(row[:3], widths, strict=True)) + row[3])
