@@ -39,10 +39,7 @@ demo: install
 	$(MANAGE) demo_data --counties 430321,430382 --households 2000 --seed 2026
 	$(MANAGE) demo_treasury --seed 2026
 	$(MANAGE) demo_cycle --fail-rate 0.02 --seed 2026
-	@echo
-	@echo "One-card subsidy system: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
-	@echo "Sign in with any user above and the printed password."
-	@echo
+	$(MANAGE) demo_welcome --url http://$(HOST):$(PORT)/
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## make test: the whole suite against the real PostgreSQL and Redis, and Debian's chromium

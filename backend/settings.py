@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from backend.env import env_bool, env_int, env_list, env_str
+from backend.logconfig import logging_embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -91,7 +92,9 @@ DATABASES = {
     else {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "var" / "one-card.sqlite3")),
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # WAL: the upload page's progress polls read while an import thread writes (readers never wait on
+        # the writer); a writer waits up to `timeout` seconds for another instead of "database is locked".
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
     }
 }
 if not DATABASE_URL:
@@ -178,6 +181,9 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker a roster file at least this large is imported in a thread of the web process, so the upload
+# answers at once and its page shows the progress bar; smaller files are imported inside the request.
+IMPORT_THREAD_MIN_BYTES = env_int("IMPORT_THREAD_MIN_BYTES", 64 * 1024)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -268,6 +274,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The embedded default (the demo) sends its notices to a file and the outbox, not the terminal (backend/logconfig.py).
+NOTICE_LOG_FILE = env_str("NOTICE_LOG_FILE", "" if DATABASE_URL else str(BASE_DIR / "var" / "demo-notices.log"))
+LOGGING = logging_embedded(LOGGING, notice_file=NOTICE_LOG_FILE, quiet_tasks=not REDIS_URL)
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from disbursement.accounts.admin import ApiTokenAdmin, UserAdmin
 from disbursement.catalog.admin import CatalogReleaseAdmin, CategoryAdmin, ItemAdmin, StandardAdmin
 from disbursement.models import ApiToken, CatalogRelease, Category, Item, RuleSetting, Standard, TreasurySettings, User
+from disbursement.notifications.admin import NoticeAdmin
+from disbursement.notifications.models import Notice
 from disbursement.risk.admin import RuleSettingAdmin
 from disbursement.treasury.admin import TreasurySettingsAdmin
 
@@ -18,3 +20,4 @@ admin.site.register(CatalogRelease, CatalogReleaseAdmin)
 admin.site.register(Standard, StandardAdmin)
 admin.site.register(RuleSetting, RuleSettingAdmin)
 admin.site.register(TreasurySettings, TreasurySettingsAdmin)
+admin.site.register(Notice, NoticeAdmin)  # the outbox, read only

@@ -7,7 +7,9 @@ Callers publish after their transaction commits and decide what a failure means 
 """
 
 import logging
+import threading
 
+from django.db import connections
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
@@ -28,3 +30,20 @@ def task_publish(task, *, args: list, countdown: float | None = None) -> None:
     except (OperationalError, RedisError, OSError) as exc:
         logger.error("could not queue %s: %s", task.name, exc.__class__.__name__)
         raise PublishFailed(task.name) from exc
+
+
+def task_run_in_thread(task, *, args: list) -> threading.Thread:
+    """Run an eager task (embedded default, no broker) in a thread of this process, so the request that asked
+    for it answers at once. The thread opens its own database connections and closes them when it ends."""
+
+    def run() -> None:
+        try:
+            task.apply(args=args, throw=True)
+        except Exception:
+            logger.exception("%s failed in its thread", task.name)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name=f"{task.name}{args}", daemon=True)
+    thread.start()
+    return thread

@@ -33,3 +33,9 @@ def demo_users_create() -> list[tuple[User, bool]]:
         )
         rows.append((user, True))
     return rows
+
+
+def demo_users_all() -> list[User]:
+    """Every active user of the demo database: the seeded ones and those the demo commands added (the cycle's
+    county officers, for one), in role order, for the table `make demo` ends with."""
+    return list(User.objects.filter(is_active=True).select_related("region").order_by("role", "username"))

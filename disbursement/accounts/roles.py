@@ -46,6 +46,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "geo.region": ("view", "change"),
         "disbursement.rulesetting": ("view", "change"),
         "disbursement.treasurysettings": ("view", "change"),
+        "disbursement.notice": ("view",),  # the outbox (in the demo, where its SMS can be read)
     },
     Role.COUNTY_FINANCE: {
         "disbursement.user": ("view", "add", "change"),

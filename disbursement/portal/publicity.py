@@ -57,6 +57,12 @@ def township_get(*, code: str) -> Region:
     return Region.objects.select_related("parent").get(code=code, level=RegionLevel.TOWNSHIP)
 
 
+def village_search(*, query: str, limit: int) -> list[Region]:
+    """Villages of the province whose name contains `query`, with township and county for telling namesakes apart."""
+    return list(Region.objects.filter(level=RegionLevel.VILLAGE, name__contains=query)
+                .select_related("parent", "parent__parent").order_by("code")[:limit])
+
+
 def township_villages(*, code: str) -> QuerySet[Region]:
     return Region.objects.filter(parent_id=code, level=RegionLevel.VILLAGE).order_by("code")
 

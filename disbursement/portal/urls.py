@@ -10,6 +10,7 @@ urlpatterns = [
     path("", resident_views.lookup, name="lookup"),
     path("complaints/new/", resident_views.complaint_new, name="complaint-new"),
     path("complaints/track/", resident_views.complaint_track, name="complaint-track"),
+    path("villages/", views.village_search, name="village-search"),
     path("villages/<str:code>/", views.village_publicity, name="village"),
     path("villages/<str:code>/print/", views.village_publicity_print, name="village-print"),
     path("villages/<str:code>/qr.svg", views.village_qr, name="village-qr"),

@@ -13,6 +13,7 @@ from geo import codes
 from geo.models import Region
 
 PAID_PAGE_SIZE = 200
+VILLAGE_SEARCH_LIMIT = 50
 
 public_page = cache_control(public=True, max_age=300)
 
@@ -32,8 +33,9 @@ def _qr_svg(url: str) -> str:
 def _village_context(request, village: Region) -> dict:
     item, period = publicity.paid_filter_clean(item=request.GET.get("item"), period=request.GET.get("period"))
     choices = publicity.paid_choices_for_village(village=village)
-    if period is None and item is None and choices:
-        period = choices[0]["roster__period"]  # the newest period unless the reader picks another
+    if "period" not in request.GET and item is None and choices:
+        # The newest period on first arrival; a reader who picks 「全部期间」 sends period= and sees them all.
+        period = choices[0]["roster__period"]
     items = {c["roster__item_id"]: c["roster__item__name"] for c in choices}
     page_url = request.build_absolute_uri(reverse("portal:village", args=[village.code]))
     return {
@@ -77,6 +79,16 @@ def village_qr(request, code: str):
     url = request.build_absolute_uri(reverse("portal:village", args=[village.code]))
     svg = segno.make(url, error="m").svg_inline(scale=8, border=2, omitsize=False)
     return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@require_GET
+@public_page
+def village_search(request):
+    query = request.GET.get("q", "").strip()[:20]
+    return render(request, "portal/village_search.html", {
+        "q": query, "villages": publicity.village_search(query=query, limit=VILLAGE_SEARCH_LIMIT) if query else [],
+        "limit": VILLAGE_SEARCH_LIMIT,
+    })
 
 
 @require_GET

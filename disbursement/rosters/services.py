@@ -22,7 +22,7 @@ from disbursement.accounts.permissions import action_check
 from disbursement.audit.services import audit_record
 from disbursement.catalog.models import Item
 from disbursement.errors import Unavailable, ValidationFailed
-from disbursement.queueing import PublishFailed, task_publish
+from disbursement.queueing import PublishFailed, task_publish, task_run_in_thread
 from disbursement.registry.models import Card, Person
 from disbursement.registry.tabular import TableError, table_read
 from disbursement.rosters import reports
@@ -100,6 +100,10 @@ def import_job_publish(*, job: ImportJob) -> None:
     """Queue the job's task once its row is committed. If the broker cannot be reached the job fails visibly
     at once (conditional UPDATE from queued) and the caller gets Unavailable (503): a job never waits as
     'queued' with no task behind it."""
+    if settings.CELERY_TASK_ALWAYS_EAGER and job.file.size >= settings.IMPORT_THREAD_MIN_BYTES:
+        # No broker (embedded default): a large file runs in a thread so the page can show its progress.
+        task_run_in_thread(_import_task(job.kind), args=[job.pk])
+        return
     try:
         task_publish(_import_task(job.kind), args=[job.pk])
     except PublishFailed:
