@@ -2,10 +2,12 @@
 
 Each page must answer without 404 or 500, and a Chinese page must not show English from the UI catalog, a raw
 workflow action or status code, or a bank reason code (R01–R99) without its words. The crawl collects every
-finding of a role and reports them together, with the page each broken link was found on.
+finding of every role (and of a resident on /public/) and reports them together, each with the role, the page
+and the text around it; a broken link with the page it was found on.
 
-Findings other parts are still fixing are listed in KNOWN_GAPS (role → "page: finding"); the test passes with
-them and fails on a new finding — and on a known one that is gone, so the list is emptied as fixes land.
+Findings other parts are still fixing are listed in KNOWN_GAPS (page → findings); the test passes with them,
+fails on any finding not listed, and warns about a listed one it no longer finds, so the list is emptied as
+fixes land.
 """
 
 import functools
@@ -45,8 +47,9 @@ DEPTH = 2  # the home page, the pages it links to, and the pages those link to
 PER_KIND = 2
 CATALOG = Path(django_settings.BASE_DIR) / "backend" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
-# Links the crawl does not follow: signing out, the language switch, files, the API, and POST-only actions
-# (forms, not links). The admin is visited at its index only.
+# Links the crawl does not follow: signing out, the language switch, files and exports, the API. POST-only
+# actions are forms, not links (a link to one would be found: it answers 405). The admin is visited at its index
+# only.
 SKIPPED_PREFIXES = ("/logout/", "/i18n/", "/static/", "/media/", "/api/", "/healthz")
 FILE_MARKERS = re.compile(r"export|download|/report/|\.(csv|xlsx|svg|pdf|png)$|[?&](format|export)=", re.I)
 
