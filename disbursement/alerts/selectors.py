@@ -7,7 +7,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from disbursement.accounts.scoping import jurisdiction_q
 from disbursement.alerts.lifecycle import VIEW_ROLES, alert_actions, alert_for
@@ -28,10 +28,11 @@ from geo.models import Region
 
 # What each history event means, for the pages (AlertEvent.action holds the code).
 EVENT_LABELS = {
-    "raised": _lazy("raised"), "refired": _lazy("raised again on changed facts"), "assign": _lazy("assigned"),
-    "verify": _lazy("verification started"), "note": _lazy("note"), "confirm": _lazy("confirmed as irregular"),
-    "dismiss": _lazy("dismissed as false alarm"), "rectify": _lazy("rectification ordered"),
-    "recover": _lazy("money recovered"), "close": _lazy("closed"), "escalated": _lazy("escalated"),
+    "raised": gettext_lazy("raised"), "refired": gettext_lazy("raised again on changed facts"),
+    "assign": gettext_lazy("assigned"), "verify": gettext_lazy("verification started"), "note": gettext_lazy("note"),
+    "confirm": gettext_lazy("confirmed as irregular"), "dismiss": gettext_lazy("dismissed as false alarm"),
+    "rectify": gettext_lazy("rectification ordered"), "recover": gettext_lazy("money recovered"),
+    "close": gettext_lazy("alert closed"), "escalated": gettext_lazy("escalated"),
 }
 FILTERS = ("rule", "severity", "status", "region", "item", "period", "source")
 
