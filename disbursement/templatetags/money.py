@@ -1,17 +1,16 @@
 from django import template
 
-from disbursement.money import fen_to_yuan, fen_to_yuan_grouped
+from disbursement.money import fen_to_yuan_grouped
 
 register = template.Library()
 
 
 @register.filter
 def yuan(fen):
-    """Integer fen shown as yuan with two decimals; blank for no amount."""
-    return "" if fen is None else fen_to_yuan(fen)
-
-
-@register.filter
-def yuan_grouped(fen):
-    """Integer fen as yuan with thousands separators: 123,456.78."""
+    """Integer fen as yuan the way pages show money: two decimals and thousands separators (308,991.06); blank for
+    no amount. Files and the API keep the plain form (disbursement.money.fen_to_yuan)."""
     return "" if fen is None else fen_to_yuan_grouped(fen)
+
+
+# The same filter under the name the supervision and list templates use.
+yuan_grouped = register.filter("yuan_grouped", yuan)

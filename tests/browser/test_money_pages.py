@@ -37,8 +37,8 @@ def test_finance_approves_a_roster_and_generates_its_bank_file_by_clicking(desk_
     assert download.value.suggested_filename == f"{bank_file.file_id}.csv"
     page.get_by_role("link", name="预算指标").click()
     row = page.locator("table tbody tr").first
-    expect(row).to_contain_text("1500.00")  # reserved
-    expect(row).to_contain_text("8500.00")  # available
+    expect(row).to_contain_text("1,500.00")  # reserved
+    expect(row).to_contain_text("8,500.00")  # available
     page.get_by_role("link", name="支付明细").first.click()
     page.locator("table a").first.click()
     expect(page.get_by_role("heading", name=re.compile("支付 P"))).to_be_visible()

@@ -50,7 +50,7 @@ def test_a_clerk_uploads_a_roster_watches_it_checked_and_fixes_a_bad_one(phone_p
         if expect_ok:
             assert status.inner_text() == "已接收"
             page.get_by_role("link", name=re.compile("清册 \\d+，共 20 行")).click()
-            assert "10000.00" in page.locator("main").inner_text()
+            assert "10,000.00" in page.locator("main").inner_text()
             assert "周*华" in page.locator("main").inner_text()
         else:
             assert status.inner_text() == "已退回"

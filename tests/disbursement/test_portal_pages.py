@@ -124,10 +124,10 @@ def test_statistics_suppress_cells_under_five_households(seven_paid_two_last_yea
     html = response.content.decode()
     assert response.status_code == 200
     assert_public_cache(response)
-    shown = f"<td>{this_year}</td>\n    <td class=\"num\">5</td><td class=\"num\">2500.00</td>"
+    shown = f"<td>{this_year}</td>\n    <td class=\"num\">5</td><td class=\"num\">2,500.00</td>"
     hidden = f"<td>{this_year - 1}</td>\n    <td class=\"num\">&lt;5</td><td class=\"num\"></td>"
     assert shown in html and hidden in html
-    assert "1000.00" not in html  # the suppressed cell's amount is nowhere
+    assert "1,000.00" not in html and "1000.00" not in html  # the suppressed cell's amount is nowhere
     filtered = Client().get("/public/statistics/", {"year": this_year, "county": XIANGTAN_COUNTY}).content.decode()
     assert shown in filtered and str(this_year - 1) not in filtered.split('id="statistics"')[1]
 
