@@ -89,21 +89,17 @@ def main() -> None:
               f"households {sizes['households']:,}, rosters {sizes['rosters']:,}, payments {sizes['payments']:,}",
               flush=True)
 
-    facts_refresh_s = county_year_s = None
-    try:
-        from disbursement.supervision.services import facts_refresh
-    except ImportError:
-        print("facts refresh: the supervision package has no facts_refresh; pages read the payments directly")
-    else:
-        started = time.perf_counter()
-        counties = facts_refresh()
-        facts_refresh_s = time.perf_counter() - started
-        print(f"facts refresh, every county and year ({counties} counties): {facts_refresh_s:7.2f} s", flush=True)
-        # What one bank file or return file costs afterwards: its county's facts for its year (the largest county).
-        started = time.perf_counter()
-        facts_refresh(county_codes=[BUSIEST_COUNTY], years=[args.year])
-        county_year_s = time.perf_counter() - started
-        print(f"facts refresh, one county-year ({BUSIEST_COUNTY}, {args.year}):    {county_year_s:7.2f} s", flush=True)
+    from disbursement.supervision.services import facts_refresh
+
+    started = time.perf_counter()
+    counties = facts_refresh()
+    facts_refresh_s = time.perf_counter() - started
+    print(f"facts refresh, every county and year ({counties} counties): {facts_refresh_s:7.2f} s", flush=True)
+    # What one bank file or return file costs afterwards: its county's facts for its year (the largest county).
+    started = time.perf_counter()
+    facts_refresh(county_codes=[BUSIEST_COUNTY], years=[args.year])
+    county_year_s = time.perf_counter() - started
+    print(f"facts refresh, one county-year ({BUSIEST_COUNTY}, {args.year}):    {county_year_s:7.2f} s", flush=True)
 
     def baseline():
         with connection.cursor() as cursor:

@@ -1,4 +1,3 @@
-import importlib
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -122,11 +121,8 @@ def payment_trace(*, actor, reference: str) -> dict:
 
 
 def rule_names() -> dict[str, str]:
-    """Chinese names of the risk rules by code (empty until the rules package exists)."""
-    try:
-        importlib.import_module("disbursement.risk.rules")
-    except ImportError:
-        pass
+    """Chinese names of the risk rules by code."""
+    import disbursement.risk.rules  # noqa: F401  (registers every rule in RULES)
     from disbursement.risk.base import RULES
 
     return {code: rule.name for code, rule in RULES.items()}

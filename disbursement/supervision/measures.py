@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from disbursement.money import fen_to_yuan_grouped
 from disbursement.supervision import facts, selectors
+from disbursement.treasury.models import TreasuryBand
+from disbursement.treasury.selectors import latest_levels
 from geo import codes
 
 MEASURES = ("paid_per_household", "paid_per_person", "change_vs_previous_year", "alerts_per_10k", "treasury_band")
@@ -39,14 +41,6 @@ def _yuan(fen: int) -> str:
     return _("%(amount)s yuan") % {"amount": fen_to_yuan_grouped(fen)}
 
 
-def _band_labels() -> dict[str, str]:
-    try:
-        from disbursement.treasury.models import TreasuryBand
-    except ImportError:
-        return {}
-    return {code: str(label) for code, label in TreasuryBand.choices}
-
-
 def county_measure(*, user, region_code: str, measure: str, year: int, item: str | None = None,
                    category: str | None = None) -> list["MeasureRow"]:
     """One row per county-level region under `region_code` (a city's counties; the province's counties), by code.
@@ -64,8 +58,8 @@ def county_measure(*, user, region_code: str, measure: str, year: int, item: str
     high = max(codes.subtree_bounds(r.code)[1] for r in rows)
     previous = facts.totals(low=low, high=high, year=year - 1, item=item, category=category, prefix_len=6)
     register = facts.register_persons(low=low, high=high, prefix_len=6)
-    levels = selectors.treasury_levels([r.code for r in rows])
-    band_labels = _band_labels()
+    levels = latest_levels([r.code for r in rows])
+    band_labels = {code: str(label) for code, label in TreasuryBand.choices}
     result = []
     for row in rows:
         key = row.code[:6]

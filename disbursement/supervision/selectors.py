@@ -28,6 +28,7 @@ from disbursement.catalog.models import Item
 from disbursement.errors import NotFound, ValidationFailed
 from disbursement.rosters.models import Roster
 from disbursement.supervision import facts
+from disbursement.treasury.selectors import latest_levels
 from geo import codes
 from geo.models import Region, RegionLevel
 
@@ -200,22 +201,9 @@ def overview(*, user, year: int, item: str | None = None, category: str | None =
 
 
 def treasury_bands(county_codes: list[str]) -> dict[str, str | None]:
-    """Each county's latest treasury band (warning/low/normal/idle), None where no level exists or the treasury
-    package is not installed."""
-    try:
-        from disbursement.treasury.selectors import latest_levels
-    except ImportError:
-        return {code: None for code in county_codes}
+    """Each county's latest treasury band (warning/low/normal/idle), None where no level exists."""
     levels = latest_levels(county_codes)
     return {code: (levels[code].band if code in levels else None) for code in county_codes}
-
-
-def treasury_levels(county_codes: list[str]) -> dict:
-    try:
-        from disbursement.treasury.selectors import latest_levels
-    except ImportError:
-        return {}
-    return latest_levels(county_codes)
 
 
 def children(*, user, region_code: str, year: int, item: str | None = None,

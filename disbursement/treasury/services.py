@@ -20,7 +20,6 @@ import io
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import partial, update_wrapper
 
 import numpy as np
 import pandas as pd
@@ -316,12 +315,10 @@ def _indexes_rebuilt(cursor, table: str, rows: int):
 def _after_commit(region_codes: list[str]) -> None:
     """Queue the alert refresh of these treasuries once the import commits; robust, so the import's answer
     never depends on the broker."""
-    from disbursement.treasury.tasks import treasury_after_import
+    from disbursement.treasury.tasks import treasury_refresh_alerts
 
-    def queue(codes=tuple(region_codes)):
-        treasury_after_import.delay(list(codes))
-
-    transaction.on_commit(update_wrapper(partial(queue), queue), robust=True)
+    codes = list(region_codes)
+    transaction.on_commit(lambda: treasury_refresh_alerts.delay(codes), robust=True)
 
 
 # ------------------------------------------------------------------------------------------------ levels

@@ -11,10 +11,3 @@ def treasury_refresh_alerts(region_codes: list[str] | None = None) -> None:
     for the regions it touched, and daily for all. Idempotent, so a repeat is harmless."""
     treasury_alerts_refresh(region_codes)
 
-
-@shared_task(ignore_result=True, acks_late=True)
-def treasury_after_import(region_codes: list[str]) -> None:
-    """Queued (on commit) after statements were imported and their levels recomputed: the alerts that follow
-    from the new levels (bands entered, idle spells, forecast gaps, reconciliation). Kept apart so the import's
-    answer never waits for, or fails with, the alerts."""
-    treasury_alerts_refresh(region_codes)

@@ -203,7 +203,7 @@ def test_statements_imported_through_the_treasury_import_raise_the_warning(make_
     """The real path: a statement file, its levels recomputed by the import, then the task the import queues.
     5,000.00 yuan on hand and 1,000.00 paid out a day: level 5,000 ÷ 30,000 = 0.1667, warning from day one."""
     from disbursement.treasury.services import statements_import
-    from disbursement.treasury.tasks import treasury_after_import
+    from disbursement.treasury.tasks import treasury_refresh_alerts
     from tests.disbursement.treasury_builders import statement_csv, statement_rows
 
     finance = make_user(Role.COUNTY_FINANCE, XIANGTAN_COUNTY)
@@ -211,7 +211,7 @@ def test_statements_imported_through_the_treasury_import_raise_the_warning(make_
     rows = statement_rows(XIANGTAN_COUNTY, first, 30, opening=5_000, inflow=1_000, outflow=1_000)
     result = statements_import(actor=finance, content=statement_csv(rows), file_name="statements.csv")
     assert result.status == "accepted", result.as_json()
-    treasury_after_import.apply(args=[[XIANGTAN_COUNTY]]).get()
+    treasury_refresh_alerts.apply(args=[[XIANGTAN_COUNTY]]).get()
     [alert] = alerts("TR1")
     assert alert.evidence["since"] == first.isoformat() and alert.evidence["level"] == "0.1667"
     assert InboxEntry.objects.filter(alert=alert, user=finance).exists()
